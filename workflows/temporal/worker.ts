@@ -1,0 +1,78 @@
+/**
+ * The Backflow worker: runs workflows and activities from the task queue.
+ *
+ *   tsx workflows/temporal/worker.ts
+ *
+ * Shuts down gracefully on SIGINT/SIGTERM (the SDK's Runtime handles the signals:
+ * in-flight activities finish or are cancelled, then the process exits).
+ */
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const WORKFLOWS_PATH = path.join(here, 'workflows.ts');
+
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+export type WorkerOptions = {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Reuse a pre-built bundle (tests bundle once). */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+};
+
+export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+    activities: createActivities(opts.deps),
+  });
+  return { worker, connection };
+}
+
+async function main(): Promise<void> {
+  const { env } = await import('../../app/_server/env');
+  const { db } = await import('../../app/_server/db');
+  const e = env();
+  const workerId = `${hostname()}:${process.pid}`;
+  const { worker, connection } = await createWorker({
+    address: e.temporalAddress,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    deps: { db: db(), workerId },
+  });
+  console.log(`worker ${workerId} polling "${e.TEMPORAL_TASK_QUEUE}" on ${e.temporalAddress}`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await db().$disconnect();
+    console.log('worker stopped');
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(`worker failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
