@@ -24,7 +24,8 @@ declare module 'vitest' {
   }
 }
 
-const TEST_DB = 'backflow_test';
+// Unique per run, so concurrent test runs on one server do not collide.
+const TEST_DB = `backflow_test_${process.pid}_${Date.now().toString(36)}`;
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -42,6 +43,7 @@ export default async function setup(project: TestProject) {
   } else {
     const embedded = await startEmbeddedPostgres({
       dataDir: path.join(e.dataDir, 'test-postgres'),
+      // One embedded test server at a time per checkout; a leftover one is stopped first.
       port: await freePort(),
       database: 'postgres',
     });
@@ -66,6 +68,13 @@ export default async function setup(project: TestProject) {
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalCli', cli.path);
+
+  stops.push(async () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`);
+    await c.end();
+  });
 
   return async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
