@@ -2,10 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { hashPassword } from '../../app/_server/auth';
 import { createDb, type Db } from '../../app/_server/db';
+import { createPgPool } from '../../app/_server/pg';
+import type pg from 'pg';
 import { createCaller } from '../../app/_server/root';
 import type { TRole } from '../../app/_server/roles';
 
 let shared: Db | undefined;
+let sharedPool: pg.Pool | undefined;
+
+/** Raw pg pool on the run's test database (engine staging SQL). */
+export function testPool(): pg.Pool {
+  sharedPool ??= createPgPool(inject('databaseUrl'));
+  return sharedPool;
+}
 
 /** Prisma client on the run's test database. */
 export function testDb(): Db {

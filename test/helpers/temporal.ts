@@ -4,6 +4,8 @@ import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../workflows/temporal/activities';
 import { bundleWorkflows, createWorker } from '../../workflows/temporal/worker';
+import { createLimiterFactory } from '../../workflows/engine/limiter';
+import { testPool } from './db';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -22,11 +24,12 @@ export type RunningWorker = { worker: Worker; taskQueue: string; stop: () => Pro
 
 /** A real worker on its own task queue, running until stop(). */
 export async function startWorker(deps: ActivityDeps, taskQueue = `test-${randomUUID()}`): Promise<RunningWorker> {
+  const pool = deps.pool ?? testPool();
   const { worker, connection } = await createWorker({
     address: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
-    deps,
+    deps: { limiterFactory: createLimiterFactory(pool), ...deps, pool },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

@@ -2,14 +2,74 @@
  * Activities, built by a factory with injected dependencies (samples-typescript
  * `activities-dependency-injection`). The workflow imports only the *type* of
  * this factory's result, so activity signatures stay checked end to end.
+ *
+ * Activities take and return ids, counts and cursors — never row data — so the
+ * workflow history stays small whatever the row count. The logic lives in
+ * workflows/engine (plain TypeScript); these wrappers add heartbeats and turn
+ * fatal engine errors into non-retryable failures.
  */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { deliverBatch, type BatchResult } from '../engine/deliver';
+import { diff, objectUpserts, operationFor, releaseHeldDeletes, type DiffResult } from '../engine/diff';
+import { extract } from '../engine/extract';
+import { finalizeRun, finalizeTarget, type FinalizeInput, type FinalizeResult } from '../engine/finalize';
+import { pin, type PinInput, type PinResult } from '../engine/pin';
+import { EngineError, loadTarget, type EngineDeps, type LoadedTarget } from '../engine/target';
 import type { Db } from '../../app/_server/db';
 
-export type ActivityDeps = {
+export type ActivityDeps = Partial<EngineDeps> & {
   db: Db;
   /** Identifies this worker process in results and logs. */
   workerId: string;
 };
+
+function engine(deps: ActivityDeps): EngineDeps {
+  if (!deps.pool || !deps.limiterFactory) throw new Error('worker started without the sync engine dependencies (pool, limiterFactory)');
+  return deps as EngineDeps;
+}
+
+/** Fatal engine errors must not be retried by Temporal: the same input fails the same way. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof EngineError && err.fatal) throw ApplicationFailure.create({ message: err.message, type: 'EngineError', nonRetryable: true });
+    throw err;
+  }
+}
+
+function heartbeater() {
+  const ctx = Context.current();
+  let last = 0;
+  return {
+    signal: ctx.cancellationSignal,
+    beat(details: unknown) {
+      const now = Date.now();
+      if (now - last > 1_000) {
+        last = now;
+        ctx.heartbeat(details);
+      }
+    },
+    /** Keeps heartbeating while a long call (a slow query, a rate-limit wait) runs. */
+    async around<T>(details: () => unknown, fn: () => Promise<T>): Promise<T> {
+      const timer = setInterval(() => ctx.heartbeat(details()), 2_000);
+      try {
+        return await fn();
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}
+
+/** The destination's batch size, optionally capped lower. */
+function batchSizeOf(t: LoadedTarget, cap?: number): number {
+  const size = t.destination.connector.capabilities.batchSize;
+  return cap && cap > 0 ? Math.min(cap, size) : size;
+}
+
+export type ExtractOutput = { extracted: number; labelled: boolean; objectUpsert: boolean; firstSync: boolean };
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -17,6 +77,126 @@ export function createActivities(deps: ActivityDeps) {
     async ping(): Promise<{ workerId: string; database: 'ok'; at: string }> {
       await deps.db.$queryRaw`SELECT 1`;
       return { workerId: deps.workerId, database: 'ok', at: new Date().toISOString() };
+    },
+
+    async pinRun(input: PinInput): Promise<PinResult> {
+      return guard(() => pin(engine(deps), input));
+    },
+
+    async extractTarget(input: { runTargetId: string; maxBatchSize?: number }): Promise<ExtractOutput> {
+      return guard(async () => {
+        const e = engine(deps);
+        const hb = heartbeater();
+        const t = await loadTarget(e, input.runTargetId, hb.signal);
+        await e.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'extract', status: 'running' } });
+        const { connector, ctx } = t.destination;
+        const discovered = await hb.around(() => ({ phase: 'discover' }), () => connector.discover(ctx));
+        const object = discovered.objects.find((o) => o.name === t.path.destination.object);
+        if (!object) {
+          throw new EngineError(
+            `${ctx.connectionName}: object "${t.path.destination.object}" no longer exists — fix: pick an existing object in the destination node and publish again`,
+          );
+        }
+        if (object.fields.length > 0) {
+          const known = new Set(object.fields.map((f) => f.name));
+          const missing = t.path.fields.filter((f) => !known.has(f.name)).map((f) => f.name);
+          if (missing.length) {
+            throw new EngineError(
+              `${ctx.connectionName}: field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} no longer exist${missing.length > 1 ? '' : 's'} on "${object.name}" (the destination's schema changed) — fix: update the map node and publish again`,
+            );
+          }
+        }
+        const objectUpsert = objectUpserts(object, connector.capabilities);
+        const firstOp = operationFor(t.path.destination.mode, 'added', objectUpsert) ?? 'upsert';
+        let rows = 0;
+        const r = await hb.around(
+          () => ({ phase: 'extract', rows }),
+          () => extract(e, t, firstOp, batchSizeOf(t, input.maxBatchSize), (n) => (rows = n)),
+        );
+        await e.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: r.extracted } });
+        return { extracted: r.extracted, labelled: r.labelled, objectUpsert, firstSync: r.firstSync };
+      });
+    },
+
+    async diffTarget(input: {
+      runTargetId: string;
+      objectUpsert: boolean;
+      labelled: boolean;
+      deletesConfirmed: boolean;
+      maxBatchSize?: number;
+    }): Promise<DiffResult> {
+      return guard(async () => {
+        const e = engine(deps);
+        const hb = heartbeater();
+        const t = await loadTarget(e, input.runTargetId, hb.signal);
+        const r = await hb.around(() => ({ phase: 'diff' }), () => diff(e, t, { ...input, batchSize: batchSizeOf(t, input.maxBatchSize) }));
+        await e.db.runTarget.update({
+          where: { id: t.runTargetId },
+          data: {
+            phase: 'deliver',
+            invalid: r.invalid,
+            unchanged: r.unchanged,
+            added: r.added,
+            changed: r.changed,
+            removed: r.removed,
+            batchesTotal: r.batches,
+            heldDeletes: r.heldDeletes,
+          },
+        });
+        return r;
+      });
+    },
+
+    async deliverBatch(input: { runTargetId: string; batchNo: number; maxAttempts?: number }): Promise<BatchResult> {
+      return guard(async () => {
+        const e = engine(deps);
+        const hb = heartbeater();
+        const t = await loadTarget(e, input.runTargetId, hb.signal);
+        let last: unknown = { batchNo: input.batchNo };
+        const r = await hb.around(
+          () => last,
+          () =>
+            deliverBatch(e, t, input.batchNo, {
+              signal: hb.signal,
+              ...(input.maxAttempts ? { maxAttempts: input.maxAttempts } : {}),
+              onProgress: (p) => {
+                last = p;
+                hb.beat(p);
+              },
+            }),
+        );
+        // Progress counters for the UI (finalize recomputes exact counts from staging).
+        if (r.staged > 0) await e.pool.query(
+          `UPDATE "RunTarget" SET "batchesDone" = "batchesDone" + 1, accepted = accepted + $2, rejected = rejected + $3, exhausted = exhausted + $4 WHERE id = $1`,
+          [input.runTargetId, r.accepted, r.rejected, r.exhausted],
+        );
+        return r;
+      });
+    },
+
+    async releaseHeldDeletes(input: { runTargetId: string; maxBatchSize?: number }): Promise<{ batches: number }> {
+      return guard(async () => {
+        const e = engine(deps);
+        const t = await loadTarget(e, input.runTargetId);
+        const batches = await releaseHeldDeletes(e, input.runTargetId, batchSizeOf(t, input.maxBatchSize));
+        await e.db.runTarget.update({ where: { id: input.runTargetId }, data: { batchesTotal: batches, heldDeletes: 0 } });
+        return { batches };
+      });
+    },
+
+    async setRunStatus(input: { runId: string; status: 'running' | 'paused' | 'needs_confirmation'; reason?: string | null }): Promise<void> {
+      await deps.db.run.update({
+        where: { id: input.runId },
+        data: { status: input.status, confirmationReason: input.status === 'needs_confirmation' ? (input.reason ?? null) : null },
+      });
+    },
+
+    async finalizeTarget(input: FinalizeInput): Promise<FinalizeResult> {
+      return guard(() => finalizeTarget(engine(deps), input));
+    },
+
+    async finalizeRun(input: { runId: string; error?: string; executions?: number }): Promise<{ status: string }> {
+      return guard(() => finalizeRun(engine(deps), input.runId, input));
     },
   };
 }

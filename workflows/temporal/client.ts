@@ -4,7 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import type { healthCheckWorkflow } from './workflows';
+import type { healthCheckWorkflow, SyncInput, syncPipelineWorkflow } from './workflows';
 
 export type TemporalTarget = { address: string; namespace: string; taskQueue: string };
 
@@ -31,4 +31,19 @@ export async function countPollers(client: Client, namespace: string, taskQueue:
     taskQueueType: 1 /* TASK_QUEUE_TYPE_WORKFLOW */,
   });
   return res.pollers?.length ?? 0;
+}
+
+/** A new run id: also the Temporal workflow id. */
+export function newRunId(): string {
+  return `run_${randomUUID()}`;
+}
+
+/** Starts a pipeline run; returns its run id. */
+export async function startRun(client: Client, taskQueue: string, input: SyncInput, runId = newRunId()): Promise<string> {
+  await client.workflow.start<typeof syncPipelineWorkflow>('syncPipelineWorkflow', {
+    taskQueue,
+    workflowId: runId,
+    args: [input],
+  });
+  return runId;
 }

@@ -52,13 +52,16 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
 async function main(): Promise<void> {
   const { env } = await import('../../app/_server/env');
   const { db } = await import('../../app/_server/db');
+  const { pgPool } = await import('../../app/_server/pg');
+  const { createLimiterFactory } = await import('../engine/limiter');
   const e = env();
   const workerId = `${hostname()}:${process.pid}`;
+  const pool = pgPool();
   const { worker, connection } = await createWorker({
     address: e.temporalAddress,
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
-    deps: { db: db(), workerId },
+    deps: { db: db(), workerId, pool, limiterFactory: createLimiterFactory(pool) },
   });
   console.log(`worker ${workerId} polling "${e.TEMPORAL_TASK_QUEUE}" on ${e.temporalAddress}`);
   try {
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     await db().$disconnect();
+    await pool.end();
     console.log('worker stopped');
   }
 }

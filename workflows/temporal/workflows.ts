@@ -1,16 +1,338 @@
 /**
- * Workflow code: deterministic, bundled by the worker, no I/O. Activities are
- * proxied with their real types (never cast to a Record).
+ * Workflow code: deterministic, bundled by the worker, no I/O. It interprets a
+ * pinned plan by id (samples-typescript `dsl-interpreter`): every step is an
+ * activity that takes and returns ids, counts and cursors, never rows.
+ *
+ *   pin → per destination path, concurrently:
+ *         extract → diff → deliver batches (bounded concurrency)
+ *         → [mirror safety: wait for confirmation] → finalize
+ *       → finalize run
+ *
+ * Each execution schedules at most `batchesPerExecution` batches, then
+ * continues as new with its cursors, so every execution's history is bounded
+ * by the same number whatever the row count. The workflow id is the run id.
+ *
+ * Signals: cancel, pause, resume, confirmDeletes, skipDeletes. Query: progress.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from './activities';
 
-const { ping } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3 },
-});
+export type SyncSettings = {
+  /** Batches in flight per destination path. */
+  concurrency?: number;
+  /** Batches per execution before continue-as-new. */
+  batchesPerExecution?: number;
+  heartbeatTimeoutMs?: number;
+  /** How long held mirror deletes wait for a decision. */
+  confirmTimeoutMs?: number;
+  /** Write rounds per batch before rows are reported exhausted. */
+  maxAttempts?: number;
+  /** Smaller batches than the destination allows (tuning and tests). */
+  maxBatchSize?: number;
+};
+
+export type TargetPhase = 'extract' | 'diff' | 'deliver' | 'confirm' | 'finalize' | 'done';
+
+export type TargetState = {
+  runTargetId: string;
+  nodeId: string;
+  phase: TargetPhase;
+  objectUpsert: boolean;
+  labelled: boolean;
+  extracted: number;
+  batches: number;
+  nextBatch: number;
+  batchesDone: number;
+  accepted: number;
+  rejected: number;
+  exhausted: number;
+  held: number;
+  heldReason: string | null;
+  fatal: string | null;
+  skipReason: string | null;
+  status: string | null;
+};
+
+export type SyncState = {
+  runId: string;
+  versionId: string;
+  targets: TargetState[];
+  executions: number;
+  startedAt: number;
+  paused: boolean;
+  cancelled: boolean;
+  deletesDecision: 'confirm' | 'skip' | null;
+};
+
+export type SyncInput = {
+  pipelineId: string;
+  versionId?: string;
+  trigger: string;
+  requestedById?: string;
+  settings?: SyncSettings;
+  /** Carried across continue-as-new. */
+  state?: SyncState;
+};
+
+export type SyncProgress = {
+  runId: string;
+  paused: boolean;
+  cancelled: boolean;
+  executions: number;
+  targets: Pick<TargetState, 'nodeId' | 'phase' | 'extracted' | 'batches' | 'batchesDone' | 'accepted' | 'rejected' | 'exhausted' | 'held' | 'heldReason' | 'fatal' | 'status'>[];
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+};
+
+export type SyncResult = { runId: string; status: string; executions: number };
+
+export const cancelSignal = defineSignal('cancel');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const confirmDeletesSignal = defineSignal('confirmDeletes');
+export const skipDeletesSignal = defineSignal('skipDeletes');
+export const progressQuery = defineQuery<SyncProgress>('progress');
+
+const { ping } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } });
 
 /** Round trip through server → worker → database; used by doctor and tests. */
 export async function healthCheckWorkflow(): Promise<Awaited<ReturnType<Activities['ping']>>> {
   return ping();
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return failureMessage(err.cause);
+  if (err instanceof ApplicationFailure) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult> {
+  const settings = {
+    concurrency: input.settings?.concurrency ?? 4,
+    batchesPerExecution: input.settings?.batchesPerExecution ?? 8,
+    heartbeatTimeoutMs: input.settings?.heartbeatTimeoutMs ?? 60_000,
+    confirmTimeoutMs: input.settings?.confirmTimeoutMs ?? 24 * 3600_000,
+    maxAttempts: input.settings?.maxAttempts,
+  };
+  const short = proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
+  });
+  const long = proxyActivities<Activities>({
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: settings.heartbeatTimeoutMs,
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
+  });
+
+  const runId = workflowInfo().workflowId;
+  const batchCap = input.settings?.maxBatchSize ? { maxBatchSize: input.settings.maxBatchSize } : {};
+  let state: SyncState;
+  if (input.state) {
+    state = input.state;
+    state.executions += 1;
+  } else {
+    const pinned = await short.pinRun({
+      runId,
+      pipelineId: input.pipelineId,
+      trigger: input.trigger,
+      ...(input.versionId ? { versionId: input.versionId } : {}),
+      ...(input.requestedById ? { requestedById: input.requestedById } : {}),
+    });
+    if (!pinned.ok) return { runId, status: 'failed', executions: 1 };
+    state = {
+      runId,
+      versionId: pinned.versionId,
+      executions: 1,
+      startedAt: Date.now(),
+      paused: false,
+      cancelled: false,
+      deletesDecision: null,
+      targets: pinned.targets.map((t) => ({
+        runTargetId: t.runTargetId,
+        nodeId: t.nodeId,
+        phase: 'extract',
+        objectUpsert: true,
+        labelled: false,
+        extracted: 0,
+        batches: 0,
+        nextBatch: 0,
+        batchesDone: 0,
+        accepted: 0,
+        rejected: 0,
+        exhausted: 0,
+        held: 0,
+        heldReason: null,
+        fatal: null,
+        skipReason: null,
+        status: null,
+      })),
+    };
+  }
+  const s = state;
+
+  setHandler(cancelSignal, () => {
+    s.cancelled = true;
+  });
+  setHandler(pauseSignal, () => {
+    s.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    s.paused = false;
+  });
+  setHandler(confirmDeletesSignal, () => {
+    s.deletesDecision = 'confirm';
+  });
+  setHandler(skipDeletesSignal, () => {
+    s.deletesDecision = 'skip';
+  });
+  setHandler(progressQuery, () => {
+    const elapsed = Math.max(1, (Date.now() - s.startedAt) / 1000);
+    const rows = s.targets.reduce((n, t) => n + t.accepted + t.rejected + t.exhausted, 0);
+    const done = s.targets.reduce((n, t) => n + t.batchesDone, 0);
+    const total = s.targets.reduce((n, t) => n + t.batches, 0);
+    const perBatch = done > 0 ? elapsed / done : null;
+    return {
+      runId: s.runId,
+      paused: s.paused,
+      cancelled: s.cancelled,
+      executions: s.executions,
+      targets: s.targets.map(({ nodeId, phase, extracted, batches, batchesDone, accepted, rejected, exhausted, held, heldReason, fatal, status }) => ({
+        nodeId, phase, extracted, batches, batchesDone, accepted, rejected, exhausted, held, heldReason, fatal, status,
+      })),
+      rowsPerSecond: Math.round(rows / elapsed),
+      etaSeconds: perBatch === null ? null : Math.round(perBatch * Math.max(0, total - done)),
+    };
+  });
+
+  // The per-execution budget of batch activities; when spent, continue as new.
+  let budget = settings.batchesPerExecution;
+  let mustContinue = false;
+  let pausedReported = false;
+
+  async function waitWhilePaused(): Promise<void> {
+    if (!s.paused || s.cancelled) return;
+    if (!pausedReported) {
+      pausedReported = true;
+      await short.setRunStatus({ runId, status: 'paused' });
+    }
+    await condition(() => !s.paused || s.cancelled);
+    if (pausedReported) {
+      pausedReported = false;
+      await short.setRunStatus({ runId, status: 'running' });
+    }
+  }
+
+  async function deliverAll(t: TargetState): Promise<'done' | 'yield'> {
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    while (t.nextBatch < t.batches && !s.cancelled && failure === null) {
+      await waitWhilePaused();
+      if (s.cancelled) break;
+      if (budget <= 0) {
+        mustContinue = true;
+        break;
+      }
+      if (inFlight.size >= settings.concurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const batchNo = t.nextBatch++;
+      budget--;
+      const p: Promise<void> = long
+        .deliverBatch({ runTargetId: t.runTargetId, batchNo, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
+        .then((r) => {
+          t.batchesDone++;
+          t.accepted += r.accepted;
+          t.rejected += r.rejected;
+          t.exhausted += r.exhausted;
+        })
+        .catch((err: unknown) => {
+          failure ??= err;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    if (failure !== null) throw failure;
+    return t.nextBatch < t.batches && !s.cancelled ? 'yield' : 'done';
+  }
+
+  async function runTarget(t: TargetState): Promise<void> {
+    try {
+      if (t.phase === 'extract') {
+        if (s.cancelled) t.phase = 'finalize';
+        else {
+          const r = await long.extractTarget({ runTargetId: t.runTargetId, ...batchCap });
+          t.extracted = r.extracted;
+          t.objectUpsert = r.objectUpsert;
+          t.labelled = r.labelled;
+          t.phase = 'diff';
+        }
+      }
+      if (t.phase === 'diff') {
+        if (s.cancelled) t.phase = 'finalize';
+        else {
+          const d = await long.diffTarget({ runTargetId: t.runTargetId, objectUpsert: t.objectUpsert, labelled: t.labelled, deletesConfirmed: false, ...batchCap });
+          t.batches = d.batches;
+          t.held = d.heldDeletes;
+          t.heldReason = d.heldReason;
+          t.phase = 'deliver';
+        }
+      }
+      while (t.phase === 'deliver' || t.phase === 'confirm') {
+        if (t.phase === 'deliver') {
+          if ((await deliverAll(t)) === 'yield') return;
+          t.phase = t.held > 0 && !s.cancelled ? 'confirm' : 'finalize';
+        }
+        if (t.phase === 'confirm') {
+          await short.setRunStatus({ runId, status: 'needs_confirmation', reason: t.heldReason });
+          const decided = await condition(() => s.deletesDecision !== null || s.cancelled, settings.confirmTimeoutMs);
+          await short.setRunStatus({ runId, status: 'running' });
+          if (decided && s.deletesDecision === 'confirm' && !s.cancelled) {
+            const r = await short.releaseHeldDeletes({ runTargetId: t.runTargetId, ...batchCap });
+            t.batches = r.batches;
+            t.held = 0;
+            t.phase = 'deliver';
+          } else {
+            t.skipReason = s.cancelled
+              ? 'the run was cancelled while deletions waited for confirmation'
+              : `deletions were held (${t.heldReason ?? 'mirror safety'}) and ${decided ? 'skipped' : 'not confirmed in time'}`;
+            t.phase = 'finalize';
+          }
+        }
+      }
+    } catch (err) {
+      t.fatal = failureMessage(err);
+      t.phase = 'finalize';
+    }
+    if (t.phase === 'finalize') {
+      const r = await short.finalizeTarget({
+        runTargetId: t.runTargetId,
+        ...(t.fatal ? { fatal: t.fatal } : {}),
+        ...(t.skipReason ? { skipReason: t.skipReason } : {}),
+        ...(s.cancelled ? { cancelled: true } : {}),
+      });
+      t.status = r.status;
+      t.phase = 'done';
+    }
+  }
+
+  await Promise.all(s.targets.map((t) => runTarget(t)));
+
+  if (mustContinue && s.targets.some((t) => t.phase !== 'done')) {
+    // Signals that arrived during this execution are carried in `state`.
+    await continueAsNew<typeof syncPipelineWorkflow>({ ...input, state: s });
+  }
+  const result = await short.finalizeRun({ runId, executions: s.executions });
+  return { runId, status: result.status, executions: s.executions };
 }

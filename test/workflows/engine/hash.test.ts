@@ -1,0 +1,139 @@
+/**
+ * Golden test: the content hash computed in each warehouse's SQL equals the one
+ * computed in Node, for the same typed values (hash.ts is the definition).
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FieldType } from '../../../connectors/sdk/types';
+import {
+  canonicalText,
+  contentHash,
+  decodeCanonical,
+  encodeCanonical,
+  fieldsSignature,
+  payloadFromCanonical,
+  sqlCanonicalString,
+  sqlCanonicalText,
+  sqlContentHash,
+} from '../../../workflows/engine/hash';
+import type { HashDialect } from '../../../workflows/engine/sql-dialect';
+
+type Golden = { type: FieldType; js: unknown; sql: Record<HashDialect, string>; expected: string | null };
+
+const same = (s: string): Record<HashDialect, string> => ({ duckdb: s, postgres: s, mysql: s });
+
+const GOLDEN: Golden[] = [
+  { type: 'string', js: 'hello', sql: same("'hello'"), expected: 'hello' },
+  { type: 'string', js: 'a|b\\c', sql: { duckdb: "'a|b\\c'", postgres: "'a|b\\c'", mysql: "'a|b\\\\c'" }, expected: 'a|b\\c' },
+  { type: 'string', js: '', sql: same("''"), expected: '' },
+  { type: 'string', js: "ünïcödé 😀 it's", sql: same("'ünïcödé 😀 it''s'"), expected: "ünïcödé 😀 it's" },
+  { type: 'string', js: null, sql: { duckdb: 'CAST(NULL AS VARCHAR)', postgres: 'CAST(NULL AS TEXT)', mysql: 'CAST(NULL AS CHAR)' }, expected: null },
+  { type: 'integer', js: 0, sql: same('0'), expected: '0' },
+  { type: 'integer', js: -7, sql: same('-7'), expected: '-7' },
+  { type: 'integer', js: 9007199254740993n, sql: { duckdb: 'CAST(9007199254740993 AS BIGINT)', postgres: 'CAST(9007199254740993 AS BIGINT)', mysql: 'CAST(9007199254740993 AS SIGNED)' }, expected: '9007199254740993' },
+  { type: 'number', js: 0.1, sql: { duckdb: 'CAST(0.1 AS DOUBLE)', postgres: 'CAST(0.1 AS DOUBLE PRECISION)', mysql: 'CAST(0.1 AS DOUBLE)' }, expected: '0.1' },
+  { type: 'number', js: 2, sql: { duckdb: 'CAST(2 AS DOUBLE)', postgres: 'CAST(2 AS DOUBLE PRECISION)', mysql: 'CAST(2 AS DOUBLE)' }, expected: '2' },
+  { type: 'number', js: -3.25, sql: same('-3.25'), expected: '-3.25' },
+  { type: 'number', js: '1234567.891', sql: { duckdb: 'CAST(1234567.891 AS DECIMAL(12, 3))', postgres: 'CAST(1234567.891 AS NUMERIC(12, 3))', mysql: 'CAST(1234567.891 AS DECIMAL(12, 3))' }, expected: '1234567.891' },
+  { type: 'number', js: '841.95', sql: { duckdb: 'CAST(841.95 AS DECIMAL(12, 2))', postgres: 'CAST(841.95 AS NUMERIC(12, 2))', mysql: 'CAST(841.95 AS DECIMAL(12, 2))' }, expected: '841.95' },
+  { type: 'number', js: '0.33333333333333', sql: { duckdb: 'CAST(0.33333333333333 AS DECIMAL(20, 14))', postgres: 'CAST(0.33333333333333 AS NUMERIC(20, 14))', mysql: 'CAST(0.33333333333333 AS DECIMAL(20, 14))' }, expected: '0.3333333333' },
+  { type: 'number', js: '0.00000000005', sql: { duckdb: 'CAST(0.00000000005 AS DECIMAL(20, 11))', postgres: 'CAST(0.00000000005 AS NUMERIC(20, 11))', mysql: 'CAST(0.00000000005 AS DECIMAL(20, 11))' }, expected: '0.0000000001' },
+  { type: 'boolean', js: true, sql: { duckdb: 'true', postgres: 'true', mysql: 'TRUE' }, expected: 'true' },
+  { type: 'boolean', js: false, sql: { duckdb: 'false', postgres: 'false', mysql: 'FALSE' }, expected: 'false' },
+  { type: 'date', js: '2026-01-31', sql: { duckdb: "DATE '2026-01-31'", postgres: "DATE '2026-01-31'", mysql: "DATE '2026-01-31'" }, expected: '2026-01-31' },
+  {
+    type: 'timestamp',
+    js: '2026-01-31 23:59:59.123456',
+    sql: { duckdb: "TIMESTAMP '2026-01-31 23:59:59.123456'", postgres: "TIMESTAMP '2026-01-31 23:59:59.123456'", mysql: "CAST('2026-01-31 23:59:59.123456' AS DATETIME(6))" },
+    expected: '2026-01-31T23:59:59.123456Z',
+  },
+  {
+    type: 'timestamp',
+    js: new Date('2026-03-01T08:00:00Z'),
+    sql: { duckdb: "TIMESTAMP '2026-03-01 08:00:00'", postgres: "TIMESTAMP '2026-03-01 08:00:00'", mysql: "CAST('2026-03-01 08:00:00' AS DATETIME(6))" },
+    expected: '2026-03-01T08:00:00.000000Z',
+  },
+];
+
+type Runner = { dialect: HashDialect; query: (sql: string) => Promise<Record<string, unknown>>; close: () => Promise<void> };
+
+async function duckdbRunner(): Promise<Runner> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  return {
+    dialect: 'duckdb',
+    query: async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJson()[0] as Record<string, unknown>,
+    close: async () => {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function postgresRunner(): Promise<Runner> {
+  const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  return { dialect: 'postgres', query: async (sql) => (await client.query(sql)).rows[0] as Record<string, unknown>, close: () => client.end() };
+}
+
+async function mysqlRunner(): Promise<Runner> {
+  const conn = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test' });
+  return {
+    dialect: 'mysql',
+    query: async (sql) => ((await conn.query(sql))[0] as Record<string, unknown>[])[0]!,
+    close: () => conn.end(),
+  };
+}
+
+describe('canonical encoding (Node)', () => {
+  it('round-trips texts with separators, backslashes and NULLs', () => {
+    const texts = ['a|b', '\\N', null, '', 'x\\|y', 'plain'];
+    expect(decodeCanonical(encodeCanonical(texts), texts.length)).toEqual(texts);
+  });
+
+  it('builds typed payloads and leaves out NULLs marked "omit"', () => {
+    const fields = [
+      { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+      { name: 'ltv', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
+      { name: 'orders', type: 'integer', whenNull: 'send_null', onlyIfEmpty: false },
+      { name: 'vip', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false },
+    ] as const;
+    const canonical = encodeCanonical(['a@b.co', null, '12', 'true']);
+    expect(payloadFromCanonical([...fields], canonical)).toEqual({ email: 'a@b.co', orders: 12, vip: true });
+  });
+
+  it('changes the hash when the mapping signature changes', () => {
+    const c = encodeCanonical(['x']);
+    expect(contentHash('a:string:send_null:0', c)).not.toEqual(contentHash('b:string:send_null:0', c));
+  });
+});
+
+for (const make of [duckdbRunner, postgresRunner, mysqlRunner]) {
+  describe(`SQL matches Node: ${make.name.replace('Runner', '')}`, () => {
+    let runner: Runner;
+    beforeAll(async () => {
+      runner = await make();
+    });
+    afterAll(async () => {
+      await runner?.close();
+    });
+
+    it.each(GOLDEN.map((g, i) => [i, g] as const))('canonical text of golden value %i', async (_i, g) => {
+      const row = await runner.query(`SELECT ${sqlCanonicalText(runner.dialect, g.type, g.sql[runner.dialect])} AS t`);
+      expect(row.t ?? null).toBe(g.expected);
+      expect(canonicalText(g.type, g.js)).toBe(g.expected);
+    });
+
+    it('hashes a whole row identically', async () => {
+      const fields = GOLDEN.map((g, i) => ({ name: `f${i}`, type: g.type, whenNull: 'send_null' as const, onlyIfEmpty: false }));
+      const signature = fieldsSignature(fields);
+      const canonicalSql = sqlCanonicalString(runner.dialect, GOLDEN.map((g) => ({ type: g.type, expr: g.sql[runner.dialect] })));
+      const row = await runner.query(`SELECT ${canonicalSql} AS c, ${sqlContentHash(runner.dialect, signature, canonicalSql)} AS h`);
+      const nodeCanonical = encodeCanonical(GOLDEN.map((g) => canonicalText(g.type, g.js)));
+      expect(row.c).toBe(nodeCanonical);
+      expect(row.h).toBe(contentHash(signature, nodeCanonical));
+    });
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * commit: record the outcome of delivered rows and advance the committed sync
+ * state in ONE transaction. Committed state advances only for rows the
+ * destination accepted; rejected rows keep their reason, stay out of
+ * sync_state, and therefore come back in the next run's diff.
+ */
+import type { Operation } from '../../connectors/sdk/types';
+import type { EngineDeps, LoadedTarget } from './target';
+
+export type FinalOutcome = 'accepted' | 'rejected' | 'exhausted' | 'skipped';
+export type RowOutcome = FinalOutcome | 'retryable' | 'unknown';
+
+export type OutcomeRow = {
+  recordKey: string;
+  op: Operation;
+  outcome: RowOutcome;
+  externalId?: string | null;
+  error?: string | null;
+  field?: string | null;
+  /** Only for final failures: an excerpt of what was sent, for the run's error list. */
+  payloadExcerpt?: string | null;
+};
+
+const EXCERPT_CHARS = 500;
+
+export function excerpt(payload: unknown): string | null {
+  if (payload === null || payload === undefined) return null;
+  const s = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…` : s;
+}
+
+export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo: number, rows: OutcomeRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const client = await deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const keys = rows.map((r) => r.recordKey);
+    await client.query(
+      `UPDATE run_rows r SET
+         outcome = u.outcome,
+         external_id = coalesce(u.external_id, r.external_id),
+         error = u.error,
+         field = u.field,
+         attempts = r.attempts + 1
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(record_key, outcome, external_id, error, field)
+       WHERE r.run_target_id = $1 AND r.batch_no = $2 AND r.record_key = u.record_key`,
+      [t.runTargetId, batchNo, keys, rows.map((r) => r.outcome), rows.map((r) => r.externalId ?? null), rows.map((r) => r.error ?? null), rows.map((r) => r.field ?? null)],
+    );
+
+    const accepted = rows.filter((r) => r.outcome === 'accepted');
+    const upserts = accepted.filter((r) => r.op !== 'delete' && r.op !== 'remove').map((r) => r.recordKey);
+    const removals = accepted.filter((r) => r.op === 'delete' || r.op === 'remove').map((r) => r.recordKey);
+    if (upserts.length) {
+      await client.query(
+        `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
+         SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
+         FROM run_rows r WHERE r.run_target_id = $2 AND r.batch_no = $5 AND r.record_key = ANY($3::text[])
+         ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
+           content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
+           external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
+           payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id`,
+        [t.syncTargetId, t.runTargetId, upserts, t.runId, batchNo],
+      );
+    }
+    if (removals.length) {
+      await client.query(`DELETE FROM sync_state WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, removals]);
+    }
+    // Intents are needed only while an outcome is in doubt.
+    const settled = rows.filter((r) => r.outcome !== 'retryable' && r.outcome !== 'unknown').map((r) => r.recordKey);
+    if (settled.length) {
+      await client.query(`DELETE FROM delivery_intents WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, settled]);
+    }
+    const failures = rows.filter((r) => r.outcome === 'rejected' || r.outcome === 'exhausted');
+    if (failures.length) {
+      await client.query(
+        `INSERT INTO run_row_errors (run_id, run_target_id, record_key, op, kind, reason, field, payload_excerpt)
+         SELECT $1, $2, u.record_key, u.op, u.kind, u.reason, u.field, u.excerpt
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(record_key, op, kind, reason, field, excerpt)`,
+        [
+          t.runId,
+          t.runTargetId,
+          failures.map((r) => r.recordKey),
+          failures.map((r) => r.op),
+          failures.map((r) => r.outcome),
+          failures.map((r) => r.error ?? 'rejected by the destination without a reason'),
+          failures.map((r) => r.field ?? null),
+          failures.map((r) => r.payloadExcerpt ?? null),
+        ],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Writes pending intents BEFORE a non-idempotent create, in their own transaction. */
+export async function writePendingIntents(
+  deps: EngineDeps,
+  t: LoadedTarget,
+  rows: { recordKey: string; op: Operation; idempotencyKey: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await deps.pool.query(
+    `INSERT INTO delivery_intents (sync_target_id, record_key, op, idempotency_key, state, run_id)
+     SELECT $1, u.record_key, u.op, u.key, 'pending', $2 FROM unnest($3::text[], $4::text[], $5::text[]) AS u(record_key, op, key)
+     ON CONFLICT (sync_target_id, record_key, op) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key, run_id = EXCLUDED.run_id, updated_at = now()`,
+    [t.syncTargetId, t.runId, rows.map((r) => r.recordKey), rows.map((r) => r.op), rows.map((r) => r.idempotencyKey)],
+  );
+}
+
+export async function pendingIntents(deps: EngineDeps, t: LoadedTarget, keys: string[], op: Operation): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const r = await deps.pool.query<{ record_key: string }>(
+    `SELECT record_key FROM delivery_intents WHERE sync_target_id = $1 AND op = $2 AND state = 'pending' AND record_key = ANY($3::text[])`,
+    [t.syncTargetId, op, keys],
+  );
+  return new Set(r.rows.map((x) => x.record_key));
+}

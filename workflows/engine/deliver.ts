@@ -1,0 +1,299 @@
+/**
+ * deliver: send one batch to the destination and commit each round's outcomes.
+ *
+ * Safe re-execution (the worker may die at any line):
+ * - Rows whose outcome is committed are never re-sent (a replay reads only
+ *   pending, retryable and unknown rows).
+ * - Every row carries a deterministic idempotency key:
+ *   sha256(sync target, record key, content hash, op).
+ * - Non-idempotent creates go through the intent ledger: a pending intent is
+ *   committed before the create; a pending intent (or an 'unknown' outcome)
+ *   found later means lookup() by match key before any create.
+ * - A whole-batch failure with applied 'no' is retried (retryable) or split in
+ *   halves to isolate bad rows (not retryable); with applied 'unknown' the rows
+ *   become unknown and are looked up (records) before being sent again.
+ * - Side-effect destinations without idempotency keys (events) never re-send an
+ *   unknown outcome: it is reported instead, so nothing is sent twice.
+ */
+import { createHash } from 'node:crypto';
+import {
+  isConnectorError,
+  type ConnectorError,
+  type LookupRequest,
+  type Operation,
+  type RowResult,
+  type WriteRow,
+} from '../../connectors/sdk/types';
+import { commitOutcomes, excerpt, pendingIntents, writePendingIntents, type OutcomeRow, type RowOutcome } from './commit';
+import { payloadFromCanonical } from './hash';
+import { EngineError, type EngineDeps, type LoadedTarget } from './target';
+
+export type DeliverOptions = {
+  /** Write rounds per batch before retryable rows are reported as exhausted. */
+  maxAttempts?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Called often; activities heartbeat from it. */
+  onProgress?: (p: { batchNo: number; sent: number; done: number }) => void;
+  signal?: AbortSignal;
+  /** Lookups to retry (with backoff) before trusting "not found" from an eventually consistent API. */
+  inconsistentLookupRetries?: number;
+};
+
+/** `staged` is how many rows this attempt found still to deliver (0 on a replay of a committed batch). */
+export type BatchResult = { batchNo: number; staged: number; accepted: number; rejected: number; exhausted: number; skipped: number };
+
+type StagedRow = {
+  record_key: string;
+  match_value: string | null;
+  content_hash: string | null;
+  payload: string | null;
+  op: Operation;
+  external_id: string | null;
+  outcome: string | null;
+};
+
+/** Errors that no retry can fix: the run target stops with this message. */
+const FATAL_CODES = new Set(['auth', 'permission', 'config', 'schema_changed', 'unsupported']);
+
+export function idempotencyKey(syncTargetId: string, recordKey: string, contentHash: string | null, op: Operation): string {
+  return createHash('sha256').update(`${syncTargetId}\u0000${recordKey}\u0000${contentHash ?? ''}\u0000${op}`).digest('hex');
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+function backoff(attempt: number, base: number, max: number, retryAfterMs?: number): number {
+  const exp = Math.min(max, base * 2 ** attempt);
+  const jittered = exp / 2 + Math.random() * (exp / 2);
+  return Math.max(retryAfterMs ?? 0, jittered);
+}
+
+export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: number, opts: DeliverOptions = {}): Promise<BatchResult> {
+  const maxAttempts = opts.maxAttempts ?? 6;
+  const base = opts.baseBackoffMs ?? 500;
+  const max = opts.maxBackoffMs ?? 30_000;
+  const { connector, ctx } = t.destination;
+  const caps = connector.capabilities;
+  const result: BatchResult = { batchNo, staged: 0, accepted: 0, rejected: 0, exhausted: 0, skipped: 0 };
+
+  const staged = await deps.pool.query<StagedRow>(
+    `SELECT record_key, match_value, content_hash, payload, op, external_id, outcome FROM run_rows
+     WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
+     ORDER BY record_key`,
+    [t.runTargetId, batchNo],
+  );
+  if (staged.rows.length === 0) return result; // already committed: a replay sends nothing
+  result.staged = staged.rows.length;
+
+  const fieldsOnlyIfEmpty = t.path.fields.filter((f) => f.onlyIfEmpty).map((f) => f.name);
+  const byKey = new Map<string, { row: WriteRow; staged: StagedRow }>();
+  for (const s of staged.rows) {
+    const fields = s.payload !== null && s.op !== 'delete' && s.op !== 'remove' ? payloadFromCanonical(t.path.fields, s.payload) : {};
+    const row: WriteRow = {
+      recordKey: s.record_key,
+      op: s.op,
+      fields,
+      match: { field: t.path.matchField, value: s.match_value ?? '' },
+      idempotencyKey: idempotencyKey(t.syncTargetId, s.record_key, s.content_hash, s.op),
+      ...(s.external_id ? { externalId: s.external_id } : {}),
+      ...(fieldsOnlyIfEmpty.length ? { setOnlyIfEmpty: fieldsOnlyIfEmpty } : {}),
+    };
+    byKey.set(s.record_key, { row, staged: s });
+  }
+
+  const ledger = !deps.testing?.disableIntentLedger;
+  const guardCreates = (op: Operation) => op === 'create' && (caps.writes === 'records' || (caps.writes === 'events' && !caps.idempotencyKey));
+  const canLookup = caps.writes === 'records' && typeof connector.lookup === 'function';
+  const resendUnknownSafely = (op: Operation) =>
+    !(caps.writes === 'events' && !caps.idempotencyKey) && !(op === 'create' && !canLookup && ledger);
+
+  let done = 0;
+  let sent = 0;
+  const progress = () => opts.onProgress?.({ batchNo, sent, done });
+  const final = async (outcomes: OutcomeRow[]) => {
+    await commitOutcomes(deps, t, batchNo, outcomes);
+    for (const o of outcomes) {
+      if (o.outcome === 'accepted') result.accepted++;
+      else if (o.outcome === 'rejected') result.rejected++;
+      else if (o.outcome === 'exhausted') result.exhausted++;
+      else if (o.outcome === 'skipped') result.skipped++;
+      if (o.outcome !== 'retryable' && o.outcome !== 'unknown') done++;
+    }
+    progress();
+  };
+  const outcome = (key: string, o: RowOutcome, extra: Partial<OutcomeRow> = {}): OutcomeRow => {
+    const entry = byKey.get(key)!;
+    return {
+      recordKey: key,
+      op: entry.row.op,
+      outcome: o,
+      ...extra,
+      ...(o === 'rejected' || o === 'exhausted' ? { payloadExcerpt: excerpt(entry.row.fields) } : {}),
+    };
+  };
+
+  /** Looks up rows whose create may have happened; returns keys confirmed to exist (now accepted). */
+  const resolveByLookup = async (keys: string[]): Promise<Set<string>> => {
+    const found = new Set<string>();
+    if (keys.length === 0 || !canLookup || !connector.lookup) return found;
+    const retries = caps.consistentLookup ? 1 : 1 + (opts.inconsistentLookupRetries ?? 3);
+    let remaining = keys;
+    for (let i = 0; i < retries && remaining.length; i++) {
+      if (i > 0) await sleep(backoff(i, base, max), opts.signal);
+      const requests: LookupRequest[] = remaining.map((k) => ({ recordKey: k, match: byKey.get(k)!.row.match }));
+      const results = await connector.lookup(requests, ctx);
+      const hits: OutcomeRow[] = [];
+      for (const r of results) {
+        if (r.externalId !== null && byKey.has(r.recordKey) && !found.has(r.recordKey)) {
+          found.add(r.recordKey);
+          hits.push(outcome(r.recordKey, 'accepted', { externalId: r.externalId }));
+        }
+      }
+      await final(hits);
+      remaining = remaining.filter((k) => !found.has(k));
+    }
+    return found;
+  };
+
+  // 1. Rows in doubt from an earlier attempt: settle them before sending anything.
+  let pending = [...byKey.keys()];
+  const inDoubt = new Set(staged.rows.filter((s) => s.outcome === 'unknown').map((s) => s.record_key));
+  if (ledger) {
+    for (const op of new Set(staged.rows.map((s) => s.op))) {
+      if (!guardCreates(op)) continue;
+      const keys = staged.rows.filter((s) => s.op === op).map((s) => s.record_key);
+      for (const k of await pendingIntents(deps, t, keys, op)) inDoubt.add(k);
+    }
+  }
+  if (inDoubt.size) {
+    const doubtful = [...inDoubt];
+    // Existence proves a create happened; for upserts/updates it proves nothing, so those are simply re-sent (idempotent).
+    const lookupable = doubtful.filter((k) => canLookup && byKey.get(k)!.row.op === 'create');
+    const found = await resolveByLookup(lookupable);
+    const unsafe = doubtful.filter((k) => !found.has(k) && !canLookup && !resendUnknownSafely(byKey.get(k)!.row.op));
+    if (unsafe.length) {
+      await final(
+        unsafe.map((k) =>
+          outcome(k, 'exhausted', {
+            error: 'the destination may or may not have received this row (the connection failed mid-request); it was not sent again, to avoid a duplicate — fix: check the destination, then use "retry failed rows"',
+          }),
+        ),
+      );
+    }
+    pending = pending.filter((k) => !found.has(k) && !unsafe.includes(k));
+  }
+
+  // 2. Send in rounds; groups are split when a batch-level error hides bad rows.
+  let groups: string[][] = pending.length ? [pending] : [];
+  let attempt = 0;
+  while (groups.length && attempt < maxAttempts) {
+    if (opts.signal?.aborted) break;
+    const nextGroups: string[][] = [];
+    let waitMs = 0;
+    // Rounds that only split groups do not count as attempts.
+    let retried = false;
+    for (const group of groups) {
+      const rows = group.map((k) => byKey.get(k)!.row);
+      if (ledger) await writePendingIntents(deps, t, rows.filter((r) => guardCreates(r.op)));
+      let results: RowResult[];
+      try {
+        sent += rows.length;
+        progress();
+        results = await connector.write(rows, ctx);
+      } catch (err) {
+        if (!isConnectorError(err)) throw err;
+        const e: ConnectorError = err;
+        if (FATAL_CODES.has(e.code) || (e.code === 'not_found' && !e.recordId && group.length === pending.length)) {
+          throw new EngineError(`${ctx.connectionName}: ${e.message}`);
+        }
+        if (e.applied === 'unknown') {
+          await final(group.map((k) => outcome(k, 'unknown', { error: e.message })));
+          const found = await resolveByLookup(group.filter((k) => canLookup && byKey.get(k)!.row.op === 'create'));
+          const left = group.filter((k) => !found.has(k));
+          const unsafe = left.filter((k) => !canLookup && !resendUnknownSafely(byKey.get(k)!.row.op));
+          if (unsafe.length) {
+            await final(
+              unsafe.map((k) =>
+                outcome(k, 'exhausted', {
+                  error: `${e.message}; the destination may have received this row, so it was not sent again — fix: check the destination, then retry failed rows`,
+                }),
+              ),
+            );
+          }
+          const retry = left.filter((k) => !unsafe.includes(k));
+          if (retry.length) nextGroups.push(retry);
+          retried = true;
+          waitMs = Math.max(waitMs, backoff(attempt, base, max, e.retryAfterMs));
+        } else if (e.retryable) {
+          nextGroups.push(group);
+          retried = true;
+          waitMs = Math.max(waitMs, backoff(attempt, base, max, e.retryAfterMs));
+        } else if (group.length > 1) {
+          // Not applied and not retryable: bisect to find the rows the API refuses.
+          const mid = Math.ceil(group.length / 2);
+          nextGroups.push(group.slice(0, mid), group.slice(mid));
+        } else {
+          await final([outcome(group[0]!, 'rejected', { error: e.message, field: e.field ?? null })]);
+        }
+        continue;
+      }
+
+      const seen = new Map(results.map((r) => [r.recordKey, r]));
+      const settled: OutcomeRow[] = [];
+      const retry: string[] = [];
+      const unknown: string[] = [];
+      for (const key of group) {
+        const r = seen.get(key);
+        if (!r) unknown.push(key);
+        else if (r.status === 'accepted') settled.push(outcome(key, 'accepted', { externalId: r.externalId ?? null }));
+        else if (r.status === 'rejected') settled.push(outcome(key, 'rejected', { error: r.message ?? 'rejected', field: r.field ?? null }));
+        else {
+          retry.push(key);
+          if (r.retryAfterMs) waitMs = Math.max(waitMs, r.retryAfterMs);
+        }
+      }
+      await final([
+        ...settled,
+        ...retry.map((k) => outcome(k, 'retryable', { error: seen.get(k)?.message ?? 'retryable' })),
+        ...unknown.map((k) => outcome(k, 'unknown', { error: 'the destination returned no result for this row' })),
+      ]);
+      // A row without a result may have been applied: look it up before sending again.
+      const found = await resolveByLookup(unknown.filter((k) => byKey.get(k)!.row.op === 'create'));
+      const again = [...retry, ...unknown.filter((k) => !found.has(k) && resendUnknownSafely(byKey.get(k)!.row.op))];
+      const unsafe = unknown.filter((k) => !found.has(k) && !resendUnknownSafely(byKey.get(k)!.row.op));
+      if (unsafe.length) await final(unsafe.map((k) => outcome(k, 'exhausted', { error: 'no result returned; not sent again to avoid a duplicate' })));
+      if (again.length) {
+        nextGroups.push(again);
+        retried = true;
+        waitMs = Math.max(waitMs, backoff(attempt, base, max));
+      }
+    }
+    groups = nextGroups;
+    if (retried) attempt++;
+    if (groups.length && waitMs > 0) await sleep(waitMs, opts.signal);
+  }
+
+  // 3. Whatever is still pending after the last round is reported, not dropped.
+  const leftover = groups.flat();
+  if (leftover.length) {
+    const reason = opts.signal?.aborted ? 'skipped' : 'exhausted';
+    await final(
+      leftover.map((k) =>
+        outcome(k, reason, {
+          error:
+            reason === 'skipped'
+              ? 'the run was cancelled before this row was delivered'
+              : `still failing after ${maxAttempts} attempts; it will be retried on the next run`,
+        }),
+      ),
+    );
+  }
+  return result;
+}

@@ -1,0 +1,148 @@
+/**
+ * finalize: close a run target. Rows that never reached a final outcome are
+ * marked skipped (with the reason), counts are computed in SQL from staging and
+ * must balance, invalid rows are reported, and staged payloads (personal data)
+ * are purged.
+ *
+ *   queried = invalid + unchanged + added + changed + removed
+ *             (queried counts the extracted rows plus the committed rows that
+ *              disappeared from the extract, i.e. every staged row)
+ *   added + changed + removed = accepted + rejected + exhausted + skipped
+ */
+import type { EngineDeps } from './target';
+
+export type TargetCounts = {
+  queried: number;
+  invalid: number;
+  unchanged: number;
+  added: number;
+  changed: number;
+  removed: number;
+  accepted: number;
+  rejected: number;
+  exhausted: number;
+  skipped: number;
+};
+
+export class CountsDoNotBalance extends Error {}
+
+export function checkBalance(c: TargetCounts): string | null {
+  const left = c.invalid + c.unchanged + c.added + c.changed + c.removed;
+  if (c.queried !== left) return `queried ${c.queried} ≠ invalid ${c.invalid} + unchanged ${c.unchanged} + added ${c.added} + changed ${c.changed} + removed ${c.removed}`;
+  const sent = c.added + c.changed + c.removed;
+  const done = c.accepted + c.rejected + c.exhausted + c.skipped;
+  if (sent !== done) return `added + changed + removed = ${sent} ≠ accepted ${c.accepted} + rejected ${c.rejected} + exhausted ${c.exhausted} + skipped ${c.skipped} = ${done}`;
+  return null;
+}
+
+export async function countTarget(deps: EngineDeps, runTargetId: string): Promise<TargetCounts> {
+  const r = await deps.pool.query<TargetCounts>(
+    `SELECT
+       count(*)::int AS queried,
+       count(*) FILTER (WHERE invalid IS NOT NULL)::int AS invalid,
+       count(*) FILTER (WHERE invalid IS NULL AND label IS NULL)::int AS unchanged,
+       count(*) FILTER (WHERE label = 'added')::int AS added,
+       count(*) FILTER (WHERE label = 'changed')::int AS changed,
+       count(*) FILTER (WHERE label = 'removed')::int AS removed,
+       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'accepted')::int AS accepted,
+       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'rejected')::int AS rejected,
+       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'exhausted')::int AS exhausted,
+       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'skipped')::int AS skipped
+     FROM run_rows WHERE run_target_id = $1`,
+    [runTargetId],
+  );
+  return r.rows[0]!;
+}
+
+export type FinalizeInput = {
+  runTargetId: string;
+  /** Why undelivered rows were not delivered (cancel, fatal error, deletes not confirmed). */
+  skipReason?: string;
+  fatal?: string;
+  cancelled?: boolean;
+};
+
+export type FinalizeResult = { counts: TargetCounts; status: 'succeeded' | 'partial' | 'failed' | 'cancelled' };
+
+export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Promise<FinalizeResult> {
+  const rt = await deps.db.runTarget.findUniqueOrThrow({ where: { id: input.runTargetId } });
+  // Idempotent: a finalized target keeps its recorded counts.
+  if (rt.phase === 'done') {
+    const counts: TargetCounts = {
+      queried: rt.queried, invalid: rt.invalid, unchanged: rt.unchanged, added: rt.added, changed: rt.changed, removed: rt.removed,
+      accepted: rt.accepted, rejected: rt.rejected, exhausted: rt.exhausted, skipped: rt.skipped,
+    };
+    return { counts, status: rt.status as FinalizeResult['status'] };
+  }
+  const reason = input.skipReason ?? input.fatal ?? (input.cancelled ? 'the run was cancelled' : 'not delivered');
+  await deps.pool.query(
+    `UPDATE run_rows SET outcome = 'skipped', error = coalesce(error || '; ', '') || $2
+     WHERE run_target_id = $1 AND label IS NOT NULL AND (outcome IS NULL OR outcome IN ('retryable', 'unknown', 'held'))`,
+    [input.runTargetId, reason],
+  );
+  await deps.pool.query(
+    `INSERT INTO run_row_errors (run_id, run_target_id, record_key, op, kind, reason)
+     SELECT $2, $1, coalesce(record_key, '(null)'), 'none', 'invalid',
+       CASE invalid
+         WHEN 'null_key' THEN 'the primary key is NULL — fix: filter out rows without a key, or pick another key column'
+         WHEN 'null_match' THEN 'the match key value is NULL, so the record cannot be matched in the destination — fix: filter these rows out or map another match key'
+         WHEN 'duplicate_key' THEN 'several rows share this primary key, so none of them was sent — fix: make the query return one row per key'
+         WHEN 'duplicate_match' THEN 'several rows share this match key value, so none of them was sent — fix: deduplicate on the match key in the query'
+         ELSE invalid END
+     FROM run_rows WHERE run_target_id = $1 AND invalid IS NOT NULL`,
+    [input.runTargetId, rt.runId],
+  );
+  await deps.pool.query(
+    `INSERT INTO run_row_errors (run_id, run_target_id, record_key, op, kind, reason)
+     SELECT $2, $1, record_key, coalesce(op, 'none'), 'skipped', error
+     FROM run_rows WHERE run_target_id = $1 AND label IS NOT NULL AND outcome = 'skipped'`,
+    [input.runTargetId, rt.runId],
+  );
+  const counts = await countTarget(deps, input.runTargetId);
+  const imbalance = checkBalance(counts);
+  const failedRows = counts.rejected + counts.exhausted;
+  const status: FinalizeResult['status'] = imbalance || input.fatal ? 'failed' : input.cancelled ? 'cancelled' : failedRows || counts.skipped ? 'partial' : 'succeeded';
+  const error = imbalance ? `run counts do not balance: ${imbalance}` : (input.fatal ?? null);
+  await deps.db.runTarget.update({
+    where: { id: input.runTargetId },
+    data: { ...counts, status, phase: 'done', finishedAt: new Date(), error },
+  });
+  // Staged payloads hold personal data: purge them now; errors keep short excerpts.
+  await deps.pool.query('DELETE FROM run_rows WHERE run_target_id = $1', [input.runTargetId]);
+  if (imbalance) throw new CountsDoNotBalance(`run target ${input.runTargetId}: ${error}`);
+  return { counts, status };
+}
+
+/** Closes the run from its targets' statuses, releases its locks. */
+export async function finalizeRun(deps: EngineDeps, runId: string, opts: { error?: string; executions?: number } = {}) {
+  const targets = await deps.db.runTarget.findMany({ where: { runId } });
+  const statuses = targets.map((t) => t.status);
+  const status = opts.error
+    ? 'failed'
+    : statuses.includes('failed')
+      ? statuses.every((s) => s === 'failed') ? 'failed' : 'partial'
+      : statuses.includes('cancelled')
+        ? 'cancelled'
+        : statuses.includes('partial')
+          ? 'partial'
+          : 'succeeded';
+  const errors = targets.filter((t) => t.error).map((t) => `${t.nodeId}: ${t.error}`);
+  await deps.db.run.update({
+    where: { id: runId },
+    data: {
+      status,
+      finishedAt: new Date(),
+      error: opts.error ?? (errors.length ? errors.join('; ') : null),
+      confirmationReason: null,
+      ...(opts.executions ? { executions: opts.executions } : {}),
+    },
+  });
+  await deps.pool.query('DELETE FROM sync_locks WHERE run_id = $1', [runId]);
+  return { status };
+}
+
+/** Drops run row errors older than 30 days. */
+export async function purgeOldErrors(deps: EngineDeps, days = 30): Promise<number> {
+  const r = await deps.pool.query(`DELETE FROM run_row_errors WHERE created_at < now() - make_interval(days => $1)`, [days]);
+  return r.rowCount ?? 0;
+}

@@ -1,0 +1,207 @@
+/**
+ * Content hash: THE one definition of how a row's mapped fields are encoded and
+ * hashed, in Node and in each warehouse dialect's SQL.
+ *
+ * 1. Each field becomes its canonical text (canonicalText / sqlCanonicalText):
+ *      string     the text itself
+ *      integer    base-10, no leading zeros            42, -7
+ *      number     rounded to 10 decimals, trailing zeros (and a bare point) dropped   0.1, 2, -3.25
+ *      boolean    true | false
+ *      date       YYYY-MM-DD
+ *      timestamp  YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC, microseconds)
+ *      json, string_array   the warehouse's JSON text (hashed as-is; see below)
+ * 2. The canonical string joins the fields in plan order with `|`; inside a
+ *    field `\` becomes `\\` and `|` becomes `\|`; NULL is `\N`. It is lossless,
+ *    so it doubles as the staged payload: the payload sent is decoded from the
+ *    very string that was hashed.
+ * 3. content_hash = md5(signature + "\n" + canonical string), lowercase hex,
+ *    where the signature lists field names, types and null handling, so a
+ *    mapping change re-sends every row.
+ *
+ * SQL and Node agree by construction on the canonical string → hash step, and a
+ * golden test (test/workflows/engine/hash.test.ts) proves that each dialect's
+ * canonical text of typed values equals the Node canonical text for the same
+ * values. json/string_array texts are the warehouse's own JSON formatting, so
+ * they are stable per source but not across dialects.
+ */
+import { createHash } from 'node:crypto';
+import type { FieldType, JsonValue } from '../../connectors/sdk/types';
+import type { TPlanField } from '../compile/plan';
+import type { HashDialect } from './sql-dialect';
+import { dialectSql } from './sql-dialect';
+
+export const FIELD_SEPARATOR = '|';
+export const NULL_MARK = '\\N';
+export const NUMBER_SCALE = 10;
+
+// ─────────────────────────── Node side ───────────────────────────
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+/** Canonical number text: rounded to NUMBER_SCALE decimals, trailing zeros dropped. */
+export function canonicalNumber(value: number | string | bigint): string {
+  if (typeof value === 'bigint') return value.toString();
+  const s = typeof value === 'number' ? value.toFixed(NUMBER_SCALE) : decimalStringToScale(value);
+  const trimmed = s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
+/** Rounds a decimal string (as warehouses return DECIMAL) half away from zero to NUMBER_SCALE places. */
+function decimalStringToScale(text: string): string {
+  const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (!m) return Number(text).toFixed(NUMBER_SCALE);
+  const [, sign, intPart = '0', frac = ''] = m;
+  if (frac.length <= NUMBER_SCALE) return `${sign}${intPart || '0'}.${frac.padEnd(NUMBER_SCALE, '0')}`;
+  const kept = BigInt(`${intPart || '0'}${frac.slice(0, NUMBER_SCALE)}`);
+  const roundUp = Number(frac[NUMBER_SCALE]) >= 5;
+  const digits = (roundUp ? kept + 1n : kept).toString().padStart(NUMBER_SCALE + 1, '0');
+  return `${sign}${digits.slice(0, -NUMBER_SCALE)}.${digits.slice(-NUMBER_SCALE)}`;
+}
+
+function parseTemporal(value: unknown): Date | null {
+  if (value instanceof Date) return value;
+  if (typeof value === 'string') {
+    // Warehouses return naive timestamps ("2026-01-02 03:04:05"): they are UTC by definition.
+    const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`;
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? null : d;
+  }
+  if (typeof value === 'number') return new Date(value);
+  return null;
+}
+
+/** Canonical text of a typed JS value as a source returns it (null stays null). */
+export function canonicalText(type: FieldType, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    case 'integer':
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'number') return String(Math.trunc(value));
+      return String(value).trim().replace(/^(-?)0+(?=\d)/, '$1');
+    case 'number':
+      return canonicalNumber(typeof value === 'number' || typeof value === 'bigint' ? value : String(value));
+    case 'boolean':
+      return value === true || value === 'true' || value === 1 || value === '1' ? 'true' : 'false';
+    case 'date': {
+      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+      const d = parseTemporal(value);
+      return d ? `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}` : String(value);
+    }
+    case 'timestamp': {
+      if (typeof value === 'string') {
+        // Keep microseconds that a JS Date would drop.
+        const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]00(?::?00)?)?$/i.exec(value.trim());
+        if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z`;
+      }
+      const d = parseTemporal(value);
+      if (!d) return String(value);
+      return `${d.toISOString().slice(0, 19)}.${pad(d.getUTCMilliseconds(), 3)}000Z`;
+    }
+    case 'json':
+    case 'string_array':
+      return typeof value === 'string' ? value : JSON.stringify(value);
+  }
+}
+
+function escapeField(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+}
+
+export function encodeCanonical(texts: readonly (string | null)[]): string {
+  return texts.map((t) => (t === null ? NULL_MARK : escapeField(t))).join(FIELD_SEPARATOR);
+}
+
+/** Inverse of encodeCanonical; `count` guards against a mismatched plan. */
+export function decodeCanonical(encoded: string, count: number): (string | null)[] {
+  const out: (string | null)[] = [];
+  let cur = '';
+  let escaped = false;
+  let nullMark = false;
+  for (let i = 0; i < encoded.length; i++) {
+    const ch = encoded[i]!;
+    if (escaped) {
+      if (ch === 'N' && cur === '' && (encoded[i + 1] === FIELD_SEPARATOR || i + 1 === encoded.length)) nullMark = true;
+      else cur += ch;
+      escaped = false;
+    } else if (ch === '\\') escaped = true;
+    else if (ch === FIELD_SEPARATOR) {
+      out.push(nullMark ? null : cur);
+      cur = '';
+      nullMark = false;
+    } else cur += ch;
+  }
+  out.push(nullMark ? null : cur);
+  if (out.length !== count) throw new Error(`staged payload has ${out.length} fields, the plan has ${count}`);
+  return out;
+}
+
+export function fieldsSignature(fields: readonly Pick<TPlanField, 'name' | 'type' | 'whenNull' | 'onlyIfEmpty'>[]): string {
+  return fields.map((f) => `${f.name}:${f.type}:${f.whenNull}:${f.onlyIfEmpty ? 1 : 0}`).join(',');
+}
+
+export function contentHash(signature: string, canonical: string): string {
+  return createHash('md5').update(`${signature}\n${canonical}`, 'utf8').digest('hex');
+}
+
+/** Typed payload value from canonical text, for the destination. */
+export function valueFromCanonical(type: FieldType, text: string): JsonValue {
+  switch (type) {
+    case 'integer': {
+      const n = Number(text);
+      return Number.isSafeInteger(n) ? n : text;
+    }
+    case 'number':
+      return Number(text);
+    case 'boolean':
+      return text === 'true';
+    case 'json':
+    case 'string_array':
+      try {
+        return JSON.parse(text) as JsonValue;
+      } catch {
+        return text;
+      }
+    default:
+      return text;
+  }
+}
+
+/** The payload to send: typed fields, with NULLs sent or omitted as mapped. */
+export function payloadFromCanonical(fields: readonly TPlanField[], canonical: string): Record<string, JsonValue> {
+  const texts = decodeCanonical(canonical, fields.length);
+  const payload: Record<string, JsonValue> = {};
+  fields.forEach((f, i) => {
+    const t = texts[i];
+    if (t === null || t === undefined) {
+      if (f.whenNull === 'send_null') payload[f.name] = null;
+    } else payload[f.name] = valueFromCanonical(f.type, t);
+  });
+  return payload;
+}
+
+// ─────────────────────────── SQL side ───────────────────────────
+
+/** SQL for a field's canonical text (NULL stays NULL). */
+export function sqlCanonicalText(dialect: HashDialect, type: FieldType, expr: string): string {
+  return dialectSql(dialect).canonicalText(type, expr, NUMBER_SCALE);
+}
+
+/** SQL for the canonical string of several typed expressions. */
+export function sqlCanonicalString(dialect: HashDialect, fields: readonly { type: FieldType; expr: string }[]): string {
+  const d = dialectSql(dialect);
+  const parts = fields.map((f) => {
+    const text = d.canonicalText(f.type, f.expr, NUMBER_SCALE);
+    const escaped = d.replace(d.replace(text, '\\', '\\\\'), FIELD_SEPARATOR, `\\${FIELD_SEPARATOR}`);
+    return d.coalesce(escaped, d.literal(NULL_MARK));
+  });
+  return d.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [d.literal(FIELD_SEPARATOR), p])));
+}
+
+export function sqlContentHash(dialect: HashDialect, signature: string, canonicalExpr: string): string {
+  const d = dialectSql(dialect);
+  return d.md5(d.concat([d.literal(`${signature}\n`), canonicalExpr]));
+}

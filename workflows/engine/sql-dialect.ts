@@ -1,0 +1,133 @@
+/**
+ * The few SQL building blocks the engine needs per warehouse dialect: literals,
+ * identifiers, concatenation, md5, and the canonical text of each field type
+ * (see hash.ts for the definition those texts implement).
+ */
+import type { FieldType } from '../../connectors/sdk/types';
+
+export type HashDialect = 'duckdb' | 'postgres' | 'mysql';
+
+export function isHashDialect(d: string): d is HashDialect {
+  return d === 'duckdb' || d === 'postgres' || d === 'mysql';
+}
+
+export type DialectSql = {
+  literal(s: string): string;
+  ident(name: string): string;
+  concat(parts: string[]): string;
+  coalesce(a: string, b: string): string;
+  replace(expr: string, from: string, to: string): string;
+  md5(expr: string): string;
+  canonicalText(type: FieldType, expr: string, scale: number): string;
+  /** Window count of rows sharing `expr`. */
+  countOver(expr: string): string;
+  /** Integer division of non-negative integers. */
+  intDiv(a: string, b: number): string;
+  /** Type name for casting to text. */
+  textType: string;
+};
+
+const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const doubleQuoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+const boolText = (expr: string) => `CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' END`;
+
+const duckdb: DialectSql = {
+  literal: standardLiteral,
+  ident: doubleQuoted,
+  concat: (parts) => `(${parts.join(' || ')})`,
+  coalesce: (a, b) => `COALESCE(${a}, ${b})`,
+  replace: (e, from, to) => `replace(${e}, ${standardLiteral(from)}, ${standardLiteral(to)})`,
+  md5: (e) => `md5(${e})`,
+  countOver: (e) => `count(*) OVER (PARTITION BY ${e})`,
+  intDiv: (a, b) => `((${a}) // ${b})`,
+  textType: 'VARCHAR',
+  canonicalText(type, e, scale) {
+    switch (type) {
+      case 'string':
+        return `CAST(${e} AS VARCHAR)`;
+      case 'integer':
+        return `CAST(${e} AS VARCHAR)`;
+      case 'number':
+        return `regexp_replace(regexp_replace(CAST(CAST(${e} AS DECIMAL(38, ${scale})) AS VARCHAR), '0+$', ''), '\\.$', '')`;
+      case 'boolean':
+        return boolText(e);
+      case 'date':
+        return `strftime(CAST(${e} AS DATE), '%Y-%m-%d')`;
+      case 'timestamp':
+        return `strftime(CAST(${e} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+      case 'json':
+      case 'string_array':
+        return `CAST(to_json(${e}) AS VARCHAR)`;
+    }
+  },
+};
+
+const postgres: DialectSql = {
+  literal: standardLiteral,
+  ident: doubleQuoted,
+  concat: (parts) => `(${parts.join(' || ')})`,
+  coalesce: (a, b) => `COALESCE(${a}, ${b})`,
+  replace: (e, from, to) => `replace(${e}, ${standardLiteral(from)}, ${standardLiteral(to)})`,
+  md5: (e) => `md5(${e})`,
+  countOver: (e) => `count(*) OVER (PARTITION BY ${e})`,
+  intDiv: (a, b) => `((${a}) / ${b})`,
+  textType: 'TEXT',
+  canonicalText(type, e, scale) {
+    switch (type) {
+      case 'string':
+        return `CAST(${e} AS TEXT)`;
+      case 'integer':
+        return `CAST(${e} AS TEXT)`;
+      case 'number':
+        return `regexp_replace(regexp_replace(CAST(CAST(${e} AS NUMERIC(38, ${scale})) AS TEXT), '0+$', ''), '\\.$', '')`;
+      case 'boolean':
+        return boolText(e);
+      case 'date':
+        return `to_char(CAST(${e} AS DATE), 'YYYY-MM-DD')`;
+      case 'timestamp':
+        return `to_char(CAST(${e} AS TIMESTAMP), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      case 'json':
+      case 'string_array':
+        return `CAST(to_json(${e}) AS TEXT)`;
+    }
+  },
+};
+
+/** MySQL/MariaDB: backslash is an escape character in string literals (default sql_mode). */
+const mysqlLiteral = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+const mysql: DialectSql = {
+  literal: mysqlLiteral,
+  ident: (name) => `\`${name.replace(/`/g, '``')}\``,
+  concat: (parts) => `CONCAT(${parts.join(', ')})`,
+  coalesce: (a, b) => `COALESCE(${a}, ${b})`,
+  replace: (e, from, to) => `REPLACE(${e}, ${mysqlLiteral(from)}, ${mysqlLiteral(to)})`,
+  md5: (e) => `MD5(${e})`,
+  countOver: (e) => `COUNT(*) OVER (PARTITION BY ${e})`,
+  intDiv: (a, b) => `((${a}) DIV ${b})`,
+  textType: 'CHAR',
+  canonicalText(type, e, scale) {
+    switch (type) {
+      case 'string':
+        return `CAST(${e} AS CHAR)`;
+      case 'integer':
+        return `CAST(${e} AS CHAR)`;
+      case 'number':
+        return `REGEXP_REPLACE(REGEXP_REPLACE(CAST(CAST(${e} AS DECIMAL(38, ${scale})) AS CHAR), '0+$', ''), ${mysqlLiteral('\\.$')}, '')`;
+      case 'boolean':
+        return `CASE WHEN ${e} THEN 'true' WHEN NOT ${e} THEN 'false' END`;
+      case 'date':
+        return `DATE_FORMAT(${e}, '%Y-%m-%d')`;
+      case 'timestamp':
+        return `DATE_FORMAT(${e}, '%Y-%m-%dT%H:%i:%s.%fZ')`;
+      case 'json':
+      case 'string_array':
+        return `CAST(${e} AS CHAR)`;
+    }
+  },
+};
+
+export function dialectSql(dialect: HashDialect): DialectSql {
+  return dialect === 'duckdb' ? duckdb : dialect === 'postgres' ? postgres : mysql;
+}
