@@ -10,16 +10,27 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
 import type { Db } from './db';
 import { roleAtLeast, type TRole } from './roles';
 
 // 1. CONTEXT
 export type SessionUser = { id: string; email: string; name?: string | null };
+/** Long-lived clients procedures need besides Prisma; tests inject their own. */
+export type Services = {
+  temporal(): Promise<Client>;
+  taskQueue: string;
+  pool(): pg.Pool;
+};
+
 export type Context = {
   db: Db;
   user: SessionUser | null;
   /** Requested workspace (header `x-backflow-workspace`); defaults to the first membership. */
   workspaceId: string | null;
+  /** Defaults to the process-wide clients (app/_server/services.ts). */
+  services?: Services;
 };
 
 export { WORKSPACE_HEADER } from '../_shared/http';

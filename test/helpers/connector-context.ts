@@ -40,7 +40,7 @@ export function testContext<Cr, Co>(opts: {
 }): ConnectorContext<Cr, Co> & { limiter: ReturnType<typeof memoryLimiter>; stored: { credentials: Cr } } {
   const stored = { credentials: opts.credentials };
   const controller = new AbortController();
-  return {
+  const ctx: ConnectorContext<Cr, Co> & { limiter: ReturnType<typeof memoryLimiter>; stored: { credentials: Cr } } = {
     connectionId: 'test-connection',
     connectionName: opts.name ?? 'test connection',
     credentials: opts.credentials,
@@ -51,15 +51,23 @@ export function testContext<Cr, Co>(opts: {
     stored,
     async updateCredentials(fn) {
       stored.credentials = await fn(stored.credentials);
+      ctx.credentials = stored.credentials;
       return stored.credentials;
     },
   };
+  return ctx;
 }
 
 export function testWriteContext<Cr, Co, Op>(
   connector: DestinationConnector<Cr, Co, Op>,
-  opts: { credentials: Cr; config: Co; object: string; mode: SyncMode; options: Op; requestsPerSecond?: number },
+  opts: { credentials: Cr; config: Co; object: string; mode: SyncMode; options: Op; requestsPerSecond?: number; name?: string },
 ): WriteContext<Cr, Co, Op> & { limiter: ReturnType<typeof memoryLimiter> } {
-  const base = testContext({ credentials: opts.credentials, config: opts.config, requestsPerSecond: opts.requestsPerSecond ?? connector.capabilities.rateLimit.requestsPerSecond });
-  return { ...base, object: opts.object, mode: opts.mode, options: opts.options };
+  const base = testContext({
+    credentials: opts.credentials,
+    config: opts.config,
+    requestsPerSecond: opts.requestsPerSecond ?? connector.capabilities.rateLimit.requestsPerSecond,
+    ...(opts.name ? { name: opts.name } : {}),
+  });
+  // Extend in place: updateCredentials() refreshes base.credentials.
+  return Object.assign(base, { object: opts.object, mode: opts.mode, options: opts.options });
 }

@@ -6,6 +6,7 @@ import { createPgPool } from '../../app/_server/pg';
 import type pg from 'pg';
 import { createCaller } from '../../app/_server/root';
 import type { TRole } from '../../app/_server/roles';
+import type { Services } from '../../app/_server/trpc';
 
 let shared: Db | undefined;
 let sharedPool: pg.Pool | undefined;
@@ -44,6 +45,6 @@ export async function createWorkspace(db: Db, roles: TRole[] = ['admin']) {
 }
 
 /** A tRPC caller acting as `user` in `workspaceId` (or anonymous). */
-export function callerAs(db: Db, user: TestUser | null, workspaceId: string | null = null) {
-  return createCaller({ db, user: user ? { id: user.id, email: user.email, name: null } : null, workspaceId });
+export function callerAs(db: Db, user: TestUser | null, workspaceId: string | null = null, services?: Services) {
+  return createCaller({ db, user: user ? { id: user.id, email: user.email, name: null } : null, workspaceId, ...(services ? { services } : {}) });
 }

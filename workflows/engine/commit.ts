@@ -29,6 +29,49 @@ export function excerpt(payload: unknown): string | null {
   return s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…` : s;
 }
 
+/**
+ * Fast path for the common case: every row of the batch was accepted in one
+ * round and no external ids came back. Marks the batch done (rows without an
+ * outcome in a done batch count as accepted) and copies the rows into
+ * sync_state, without touching each staged row.
+ */
+export async function commitWholeBatch(deps: EngineDeps, t: LoadedTarget, batchNo: number, op: Operation, recordKeys: string[]): Promise<void> {
+  const client = await deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (op === 'delete' || op === 'remove') {
+      await client.query(
+        `DELETE FROM sync_state s USING run_rows r
+         WHERE s.sync_target_id = $1 AND r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL AND s.record_key = r.record_key`,
+        [t.syncTargetId, t.runTargetId, batchNo],
+      );
+    } else {
+      await client.query(
+        `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
+         SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
+         FROM run_rows r WHERE r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL
+         ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
+           content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
+           external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
+           payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id`,
+        [t.syncTargetId, t.runTargetId, batchNo, t.runId],
+      );
+    }
+    await client.query(`DELETE FROM delivery_intents WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, recordKeys]);
+    await client.query(`INSERT INTO run_batches (run_target_id, batch_no) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [t.runTargetId, batchNo]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function markBatchDone(deps: EngineDeps, runTargetId: string, batchNo: number): Promise<void> {
+  await deps.pool.query(`INSERT INTO run_batches (run_target_id, batch_no) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [runTargetId, batchNo]);
+}
+
 export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo: number, rows: OutcomeRow[]): Promise<void> {
   if (rows.length === 0) return;
   const client = await deps.pool.connect();

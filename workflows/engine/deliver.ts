@@ -24,7 +24,16 @@ import {
   type RowResult,
   type WriteRow,
 } from '../../connectors/sdk/types';
-import { commitOutcomes, excerpt, pendingIntents, writePendingIntents, type OutcomeRow, type RowOutcome } from './commit';
+import {
+  commitOutcomes,
+  commitWholeBatch,
+  excerpt,
+  markBatchDone,
+  pendingIntents,
+  writePendingIntents,
+  type OutcomeRow,
+  type RowOutcome,
+} from './commit';
 import { payloadFromCanonical } from './hash';
 import { EngineError, type EngineDeps, type LoadedTarget } from './target';
 
@@ -86,6 +95,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
   const staged = await deps.pool.query<StagedRow>(
     `SELECT record_key, match_value, content_hash, payload, op, external_id, outcome FROM run_rows
      WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
+       AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = $2)
      ORDER BY record_key`,
     [t.runTargetId, batchNo],
   );
@@ -246,6 +256,14 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       }
 
       const seen = new Map(results.map((r) => [r.recordKey, r]));
+      const untouched = group.length === staged.rows.length && staged.rows.every((x) => x.outcome === null);
+      if (untouched && results.length === group.length && group.every((k) => seen.get(k)?.status === 'accepted' && !seen.get(k)?.externalId)) {
+        await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group);
+        result.accepted += group.length;
+        done += group.length;
+        progress();
+        continue;
+      }
       const settled: OutcomeRow[] = [];
       const retry: string[] = [];
       const unknown: string[] = [];
@@ -282,6 +300,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
 
   // 3. Whatever is still pending after the last round is reported, not dropped.
   const leftover = groups.flat();
+  const closeBatch = () => markBatchDone(deps, t.runTargetId, batchNo);
   if (leftover.length) {
     const reason = opts.signal?.aborted ? 'skipped' : 'exhausted';
     await final(
@@ -295,5 +314,6 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       ),
     );
   }
+  if (!opts.signal?.aborted) await closeBatch();
   return result;
 }

@@ -35,6 +35,19 @@ function inner(dialect: HashDialect, path: TPlanPath): string {
 FROM (${path.sql}) bf_p`;
 }
 
+/**
+ * Groups CSV lines into a few thousand newline-joined strings in the warehouse,
+ * so Node handles thousands of values instead of millions (DuckDB, PostgreSQL).
+ * MySQL's GROUP_CONCAT is capped by group_concat_max_len, so lines stay single.
+ */
+const LINE_GROUPS = 4096;
+
+function aggregateLines(dialect: HashDialect, lineSql: string, from: string): string {
+  if (dialect === 'mysql') return `SELECT ${lineSql} AS l FROM ${from}`;
+  const group = dialect === 'duckdb' ? `hash(bf_k) % ${LINE_GROUPS}` : `abs(hashtext(coalesce(bf_k, ''))) % ${LINE_GROUPS}`;
+  return `SELECT string_agg(l, chr(10)) AS l FROM (SELECT ${lineSql} AS l, ${group} AS bf_g FROM ${from}) bf_lines GROUP BY bf_g`;
+}
+
 function invalidFlag(d: ReturnType<typeof dialectSql>): string {
   return `CASE WHEN bf_k IS NULL THEN 'null_key' WHEN bf_m IS NULL THEN 'null_match' WHEN bf_kd > 1 THEN 'duplicate_key' WHEN bf_md > 1 THEN 'duplicate_match' ELSE ${d.literal('')} END`;
 }
@@ -70,13 +83,17 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, runTargetId: st
       ? `CASE WHEN ${valid} THEN CAST(${d.intDiv(`ROW_NUMBER() OVER (PARTITION BY ${valid} ORDER BY bf_k) - 1`, first.batchSize)} AS ${d.textType}) ELSE ${d.literal('')} END`
       : d.literal(''),
   ];
-  return `SELECT ${d.concat(cols)} AS l FROM (
+  return aggregateLines(
+    dialect,
+    d.concat(cols),
+    `(
 SELECT bf_k, bf_m, bf_c, bf_h, ${invalidFlag(d)} AS bf_inv FROM (
 SELECT bf_k, bf_m, bf_c, bf_h, ${d.countOver('bf_k')} AS bf_kd, ${d.countOver('bf_m')} AS bf_md FROM (
 ${inner(dialect, path)}
 ) bf_i
 ) bf_w
-) bf_v`;
+) bf_v`,
+  );
 }
 
 /** Payload rows for the given record keys (a second pass for rows that changed). */
@@ -84,9 +101,9 @@ export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readon
   const d = dialectSql(dialect);
   const list = keys.map((k) => d.literal(k)).join(', ');
   const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), csv(d, 'bf_c')];
-  return `SELECT ${d.concat(cols)} AS l FROM (
+  return aggregateLines(dialect, d.concat(cols), `(SELECT * FROM (
 ${inner(dialect, path)}
-) bf_i WHERE bf_k IN (${list})`;
+) bf_f WHERE bf_k IN (${list})) bf_i`);
 }
 
 /** Typed rows for sources whose dialect cannot hash in SQL (hashed in Node instead). */

@@ -64,6 +64,7 @@ export async function extract(
   try {
     // Re-running an extract (after a crash) starts from a clean slate.
     await client.query('DELETE FROM run_rows WHERE run_target_id = $1', [t.runTargetId]);
+    await client.query('DELETE FROM run_batches WHERE run_target_id = $1', [t.runTargetId]);
     let seen = 0;
     const progress = async function* <T extends unknown[]>(batches: AsyncIterable<T>) {
       for await (const b of batches) {
@@ -75,8 +76,10 @@ export async function extract(
     const rows = hashInSql
       ? t.source.connector.read(keysQuery(dialect, t.path, t.runTargetId, first), t.source.ctx, { batchSize: READ_BATCH })
       : t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH });
-    const lines = hashInSql ? linesOf(progress(rows)) : typedLines(t, progress(rows));
-    const extracted = await copyLines(client, RUN_ROWS_COPY, lines);
+    const counter = { rows: 0 };
+    const lines = hashInSql ? linesOf(progress(rows), counter) : typedLines(t, progress(rows));
+    const copied = await copyLines(client, RUN_ROWS_COPY, lines);
+    const extracted = hashInSql ? counter.rows : copied;
     if (!hashInSql) await flagDuplicatesInStaging(client, t.runTargetId);
     return { extracted, firstSync, labelled: first !== null };
   } finally {

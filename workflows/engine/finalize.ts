@@ -44,11 +44,13 @@ export async function countTarget(deps: EngineDeps, runTargetId: string): Promis
        count(*) FILTER (WHERE label = 'added')::int AS added,
        count(*) FILTER (WHERE label = 'changed')::int AS changed,
        count(*) FILTER (WHERE label = 'removed')::int AS removed,
-       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'accepted')::int AS accepted,
+       count(*) FILTER (WHERE label IS NOT NULL AND (outcome = 'accepted' OR (outcome IS NULL AND b.batch_no IS NOT NULL)))::int AS accepted,
        count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'rejected')::int AS rejected,
        count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'exhausted')::int AS exhausted,
        count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'skipped')::int AS skipped
-     FROM run_rows WHERE run_target_id = $1`,
+     FROM run_rows r
+     LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
+     WHERE r.run_target_id = $1`,
     [runTargetId],
   );
   return r.rows[0]!;
@@ -76,8 +78,9 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
   }
   const reason = input.skipReason ?? input.fatal ?? (input.cancelled ? 'the run was cancelled' : 'not delivered');
   await deps.pool.query(
-    `UPDATE run_rows SET outcome = 'skipped', error = coalesce(error || '; ', '') || $2
-     WHERE run_target_id = $1 AND label IS NOT NULL AND (outcome IS NULL OR outcome IN ('retryable', 'unknown', 'held'))`,
+    `UPDATE run_rows r SET outcome = 'skipped', error = coalesce(r.error || '; ', '') || $2
+     WHERE r.run_target_id = $1 AND r.label IS NOT NULL AND (r.outcome IS NULL OR r.outcome IN ('retryable', 'unknown', 'held'))
+       AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no)`,
     [input.runTargetId, reason],
   );
   await deps.pool.query(
@@ -109,6 +112,7 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
   });
   // Staged payloads hold personal data: purge them now; errors keep short excerpts.
   await deps.pool.query('DELETE FROM run_rows WHERE run_target_id = $1', [input.runTargetId]);
+  await deps.pool.query('DELETE FROM run_batches WHERE run_target_id = $1', [input.runTargetId]);
   if (imbalance) throw new CountsDoNotBalance(`run target ${input.runTargetId}: ${error}`);
   return { counts, status };
 }

@@ -5,7 +5,7 @@
  * 1. Each field becomes its canonical text (canonicalText / sqlCanonicalText):
  *      string     the text itself
  *      integer    base-10, no leading zeros            42, -7
- *      number     rounded to 10 decimals, trailing zeros (and a bare point) dropped   0.1, 2, -3.25
+ *      number     shortest round-trip text of the double (see canonicalNumber)   0.1, 2, -3.25
  *      boolean    true | false
  *      date       YYYY-MM-DD
  *      timestamp  YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC, microseconds)
@@ -40,24 +40,25 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-/** Canonical number text: rounded to NUMBER_SCALE decimals, trailing zeros dropped. */
+/**
+ * Canonical number text. Numbers travel as 64-bit floats (about 15 significant
+ * digits; map exact decimals to a string field when every digit matters):
+ *   0                         "0"
+ *   1e-4 <= |x| < 1e15        the shortest text that round-trips the double: 0.1, 2, 1234567.891
+ *   otherwise                 rounded to NUMBER_SCALE decimals, plain digits: 0.00000015, 1000000000000000
+ * Every warehouse prints the in-range case identically (shortest round-trip), so
+ * the common path is a plain cast in SQL.
+ */
 export function canonicalNumber(value: number | string | bigint): string {
-  if (typeof value === 'bigint') return value.toString();
-  const s = typeof value === 'number' ? value.toFixed(NUMBER_SCALE) : decimalStringToScale(value);
-  const trimmed = s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
-  return trimmed === '-0' ? '0' : trimmed;
+  const x = typeof value === 'number' ? value : Number(value);
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 1e-4 && abs < 1e15) return String(x);
+  return stripZeros(x.toFixed(NUMBER_SCALE));
 }
 
-/** Rounds a decimal string (as warehouses return DECIMAL) half away from zero to NUMBER_SCALE places. */
-function decimalStringToScale(text: string): string {
-  const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
-  if (!m) return Number(text).toFixed(NUMBER_SCALE);
-  const [, sign, intPart = '0', frac = ''] = m;
-  if (frac.length <= NUMBER_SCALE) return `${sign}${intPart || '0'}.${frac.padEnd(NUMBER_SCALE, '0')}`;
-  const kept = BigInt(`${intPart || '0'}${frac.slice(0, NUMBER_SCALE)}`);
-  const roundUp = Number(frac[NUMBER_SCALE]) >= 5;
-  const digits = (roundUp ? kept + 1n : kept).toString().padStart(NUMBER_SCALE + 1, '0');
-  return `${sign}${digits.slice(0, -NUMBER_SCALE)}.${digits.slice(-NUMBER_SCALE)}`;
+function stripZeros(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
 function parseTemporal(value: unknown): Date | null {

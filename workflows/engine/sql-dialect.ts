@@ -30,6 +30,10 @@ export type DialectSql = {
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const doubleQuoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** hash.ts canonicalNumber: shortest round-trip text in the common range, rounded plain digits outside it. */
+const numberCase = (x: string, common: string, rare: string) =>
+  `CASE WHEN ${x} IS NULL THEN NULL WHEN ${x} = 0 THEN '0' WHEN abs(${x}) >= 0.0001 AND abs(${x}) < 1e15 THEN ${common} ELSE ${rare} END`;
+
 const boolText = (expr: string) => `CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' END`;
 
 const duckdb: DialectSql = {
@@ -48,8 +52,14 @@ const duckdb: DialectSql = {
         return `CAST(${e} AS VARCHAR)`;
       case 'integer':
         return `CAST(${e} AS VARCHAR)`;
-      case 'number':
-        return `regexp_replace(regexp_replace(CAST(CAST(${e} AS DECIMAL(38, ${scale})) AS VARCHAR), '0+$', ''), '\\.$', '')`;
+      case 'number': {
+        const x = `CAST(${e} AS DOUBLE)`;
+        // printf expands the double exactly (a DECIMAL cast is imprecise for large values).
+        const rare = `regexp_replace(regexp_replace(printf('%.${scale}f', ${x}), '0+$', ''), '\\.$', '')`;
+        // DuckDB prints integral doubles as "2.0": drop the ".0".
+        const common = `regexp_replace(CAST(${x} AS VARCHAR), '\\.0$', '')`;
+        return numberCase(x, common, rare);
+      }
       case 'boolean':
         return boolText(e);
       case 'date':
@@ -79,8 +89,11 @@ const postgres: DialectSql = {
         return `CAST(${e} AS TEXT)`;
       case 'integer':
         return `CAST(${e} AS TEXT)`;
-      case 'number':
-        return `regexp_replace(regexp_replace(CAST(CAST(${e} AS NUMERIC(38, ${scale})) AS TEXT), '0+$', ''), '\\.$', '')`;
+      case 'number': {
+        const x = `CAST(${e} AS DOUBLE PRECISION)`;
+        const rare = `regexp_replace(regexp_replace(CAST(CAST(${x} AS NUMERIC(38, ${scale})) AS TEXT), '0+$', ''), '\\.$', '')`;
+        return numberCase(x, `CAST(${x} AS TEXT)`, rare);
+      }
       case 'boolean':
         return boolText(e);
       case 'date':
@@ -113,8 +126,11 @@ const mysql: DialectSql = {
         return `CAST(${e} AS CHAR)`;
       case 'integer':
         return `CAST(${e} AS CHAR)`;
-      case 'number':
-        return `REGEXP_REPLACE(REGEXP_REPLACE(CAST(CAST(${e} AS DECIMAL(38, ${scale})) AS CHAR), '0+$', ''), ${mysqlLiteral('\\.$')}, '')`;
+      case 'number': {
+        const x = `CAST(${e} AS DOUBLE)`;
+        const rare = `REGEXP_REPLACE(REGEXP_REPLACE(CAST(CAST(${x} AS DECIMAL(38, ${scale})) AS CHAR), '0+$', ''), ${mysqlLiteral('\\.$')}, '')`;
+        return numberCase(x, `CAST(${x} AS CHAR)`, rare);
+      }
       case 'boolean':
         return `CASE WHEN ${e} THEN 'true' WHEN NOT ${e} THEN 'false' END`;
       case 'date':

@@ -40,7 +40,24 @@ export async function copyLines(client: pg.PoolClient, sql: string, batches: Asy
   return count;
 }
 
-/** Extracts the single `l` column the extract queries return. */
-export async function* linesOf(rows: AsyncIterable<Record<string, unknown>[]>): AsyncIterable<string[]> {
-  for await (const batch of rows) yield batch.map((r) => String(r.l));
+/**
+ * Extracts the single `l` column the extract queries return. A value may hold
+ * many newline-joined lines (aggregated in the warehouse); `counter.rows`
+ * counts the lines themselves.
+ */
+export async function* linesOf(rows: AsyncIterable<Record<string, unknown>[]>, counter?: { rows: number }): AsyncIterable<string[]> {
+  for await (const batch of rows) {
+    const out: string[] = [];
+    for (const r of batch) {
+      if (r.l === null || r.l === undefined) continue;
+      const v = String(r.l);
+      out.push(v);
+      if (counter) {
+        let n = 1;
+        for (let i = v.indexOf('\n'); i !== -1; i = v.indexOf('\n', i + 1)) n++;
+        counter.rows += n;
+      }
+    }
+    yield out;
+  }
 }

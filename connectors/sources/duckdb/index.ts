@@ -17,10 +17,27 @@ import { ZDuckDbConfig, ZDuckDbCredentials, type TDuckDbConfig } from './schema'
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
-const instances = new Map<string, Promise<DuckDBInstance>>();
 
 function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
+}
+
+/**
+ * CSV/Parquet files as views. TEMP views belong to one connection (and a
+ * read-only database file accepts no other kind), so every connection gets them.
+ */
+async function createFileViews(conn: DuckDBConnection, files: TDuckDbConfig['files']): Promise<void> {
+  for (const f of files) {
+    if (!existsSync(f.path)) {
+      throw new ConnectorError(`file ${f.path} (table ${f.table}) does not exist — fix: correct its path in the connection`, {
+        code: 'config',
+        retryable: false,
+        applied: 'no',
+      });
+    }
+    const reader = /\.parquet$/i.test(f.path) ? 'read_parquet' : 'read_csv_auto';
+    await conn.run(`CREATE OR REPLACE TEMP VIEW "${f.table}" AS SELECT * FROM ${reader}(${quoteLiteral(path.resolve(f.path))})`);
+  }
 }
 
 async function openInstance(config: TDuckDbConfig): Promise<DuckDBInstance> {
@@ -38,17 +55,7 @@ async function openInstance(config: TDuckDbConfig): Promise<DuckDBInstance> {
   });
   const conn = await instance.connect();
   try {
-    for (const f of config.files) {
-      if (!existsSync(f.path)) {
-        throw new ConnectorError(`file ${f.path} (table ${f.table}) does not exist — fix: correct its path in the connection`, {
-          code: 'config',
-          retryable: false,
-          applied: 'no',
-        });
-      }
-      const reader = /\.parquet$/i.test(f.path) ? 'read_parquet' : 'read_csv_auto';
-      await conn.run(`CREATE OR REPLACE TEMP VIEW "${f.table}" AS SELECT * FROM ${reader}(${quoteLiteral(path.resolve(f.path))})`);
-    }
+    await createFileViews(conn, config.files);
     const allowed = config.files.map((f) => quoteLiteral(path.resolve(f.path)));
     await conn.run(`SET allowed_paths = [${allowed.join(', ')}]`);
     await conn.run('SET enable_external_access = false');
@@ -59,21 +66,75 @@ async function openInstance(config: TDuckDbConfig): Promise<DuckDBInstance> {
   return instance;
 }
 
-function instanceFor(config: TDuckDbConfig): Promise<DuckDBInstance> {
+type Entry = { instance: Promise<DuckDBInstance>; users: number; idle: NodeJS.Timeout | null };
+const entries = new Map<string, Entry>();
+
+/**
+ * Instances are shared while in use and closed soon after: even a read-only
+ * open takes a lock that keeps writers (setup, a dbt job) out of the file.
+ */
+const IDLE_CLOSE_MS = 1_000;
+
+async function acquire(config: TDuckDbConfig): Promise<{ conn: DuckDBConnection; release: () => void }> {
   const key = JSON.stringify(config);
-  let p = instances.get(key);
-  if (!p) {
-    p = openInstance(config);
-    p.catch(() => instances.delete(key));
-    instances.set(key, p);
+  let entry = entries.get(key);
+  if (!entry) {
+    entry = { instance: openInstance(config), users: 0, idle: null };
+    entries.set(key, entry);
+    const created = entry;
+    created.instance.catch(() => {
+      if (entries.get(key) === created) entries.delete(key);
+    });
   }
-  return p;
+  const e = entry;
+  e.users++;
+  if (e.idle) {
+    clearTimeout(e.idle);
+    e.idle = null;
+  }
+  let conn: DuckDBConnection;
+  try {
+    const c = await (await e.instance).connect();
+    if (config.files.length > 0) {
+      await createFileViews(c, config.files).catch((err: unknown) => {
+        c.closeSync();
+        throw err;
+      });
+    }
+    conn = c;
+  } catch (err) {
+    e.users--;
+    throw err;
+  }
+  let released = false;
+  return {
+    conn,
+    release: () => {
+      if (released) return;
+      released = true;
+      conn.closeSync();
+      e.users--;
+      if (e.users === 0) {
+        e.idle = setTimeout(() => {
+          if (e.users === 0 && entries.get(key) === e) {
+            entries.delete(key);
+            void e.instance.then((i) => i.closeSync()).catch(() => {});
+          }
+        }, IDLE_CLOSE_MS);
+        e.idle.unref();
+      }
+    },
+  };
 }
 
-/** Closes cached instances (tests, and before a writer needs the file). */
+/** Closes every idle instance now (tests, and before a writer needs the file). */
 export function closeDuckDbInstances(): void {
-  for (const p of instances.values()) void p.then((i) => i.closeSync()).catch(() => {});
-  instances.clear();
+  for (const [key, e] of entries) {
+    if (e.users > 0) continue;
+    if (e.idle) clearTimeout(e.idle);
+    entries.delete(key);
+    void e.instance.then((i) => i.closeSync()).catch(() => {});
+  }
 }
 
 export function duckDbFieldType(t: DuckDBType): FieldType {
@@ -93,41 +154,60 @@ export function fieldTypeFromName(name: string): FieldType {
   return 'string';
 }
 
+function refusal(connectionName: string, cause: string, fix: string): ConnectorError {
+  return new ConnectorError(`DuckDB connection "${connectionName}": ${cause} — fix: ${fix}`, { code: 'bad_request', retryable: false, applied: 'no' });
+}
+
 /** Prepares the one SELECT in `sql`, or explains what is wrong with it. */
-async function prepareSelect(conn: DuckDBConnection, sql: string) {
+async function prepareSelect(conn: DuckDBConnection, sql: string, connectionName: string) {
   let extracted;
   try {
     extracted = await conn.extractStatements(sql);
   } catch (err) {
-    throw sqlError(err);
+    throw sqlError(err, connectionName);
   }
-  if (extracted.count !== 1) {
-    throw new ConnectorError(`expected exactly one SQL statement, found ${extracted.count} — fix: remove the extra statements`, {
-      code: 'bad_request',
-      retryable: false,
-      applied: 'no',
-    });
+  if (extracted.count === 0) throw refusal(connectionName, 'the query is empty', 'write a SELECT statement');
+  if (extracted.count > 1) {
+    throw refusal(connectionName, `the query contains several SQL statements (${extracted.count})`, 'keep a single SELECT statement and remove the others');
   }
   let prepared;
   try {
     prepared = await extracted.prepare(0);
   } catch (err) {
-    throw sqlError(err);
+    throw sqlError(err, connectionName);
   }
   if (prepared.statementType !== StatementType.SELECT) {
     prepared.destroySync();
-    throw new ConnectorError('only SELECT queries can be used as a source; this statement would change data or settings — fix: write a SELECT', {
-      code: 'bad_request',
-      retryable: false,
-      applied: 'no',
-    });
+    throw refusal(connectionName, 'only SELECT queries can be used as a source; this statement would change data or settings', 'write a SELECT that only reads data');
   }
   return prepared;
 }
 
-function sqlError(err: unknown): ConnectorError {
-  const msg = err instanceof Error ? err.message : String(err);
-  return new ConnectorError(`DuckDB: ${msg.split('\n')[0]}`, { code: 'bad_request', retryable: false, applied: 'no', cause: err });
+function sqlError(err: unknown, connectionName: string): ConnectorError {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]?.replace(/^Failed to extract statements: /, '') ?? '';
+  const code = /^Catalog Error/.test(msg) ? 'not_found' : /^Permission Error/.test(msg) ? 'permission' : 'bad_request';
+  const fix = code === 'permission' ? 'only the files configured on the connection can be read; add the file there' : 'correct the SQL';
+  return new ConnectorError(`DuckDB connection "${connectionName}": ${msg} — fix: ${fix}`, { code, retryable: false, applied: 'no', cause: err });
+}
+
+/**
+ * DuckDB's JSON rows carry BIGINT/HUGEINT as strings and timestamps as
+ * "YYYY-MM-DD hh:mm:ss[.f][+00]"; every Backflow source yields integers as
+ * numbers when exact and timestamps as ISO 8601 UTC (see ../postgres/types.ts).
+ */
+function valueConverter(t: DuckDBType): ((v: unknown) => unknown) | null {
+  const name = t.toString().toUpperCase();
+  if (/^(BIGINT|HUGEINT|UBIGINT|UHUGEINT)$/.test(name)) {
+    return (v) => (typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+  }
+  if (name.startsWith('TIMESTAMP') && !name.endsWith(']')) {
+    return (v) => {
+      if (typeof v !== 'string') return v;
+      const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:\+00(?::00)?)?$/.exec(v);
+      return m ? `${m[1]}T${m[2]}Z` : v;
+    };
+  }
+  return null;
 }
 
 export const duckdbSource = defineConnector({
@@ -142,12 +222,11 @@ export const duckdbSource = defineConnector({
 
   async test(ctx) {
     try {
-      const instance = await instanceFor(ctx.config);
-      const conn = await instance.connect();
+      const { conn, release } = await acquire(ctx.config);
       try {
         await conn.run('SELECT 1');
       } finally {
-        conn.closeSync();
+        release();
       }
       return { ok: true, message: ctx.config.path ? `opened ${path.basename(ctx.config.path)} read-only` : 'in-memory database ready' };
     } catch (err) {
@@ -156,8 +235,7 @@ export const duckdbSource = defineConnector({
   },
 
   async discover(ctx) {
-    const instance = await instanceFor(ctx.config);
-    const conn = await instance.connect();
+    const { conn, release } = await acquire(ctx.config);
     try {
       const reader = await conn.runAndReadAll(
         `SELECT c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type, c.is_nullable
@@ -179,15 +257,14 @@ export const duckdbSource = defineConnector({
       }
       return { tables: [...tables.values()] };
     } finally {
-      conn.closeSync();
+      release();
     }
   },
 
   async describe(sql, ctx) {
-    const instance = await instanceFor(ctx.config);
-    const conn = await instance.connect();
+    const { conn, release } = await acquire(ctx.config);
     try {
-      const prepared = await prepareSelect(conn, sql);
+      const prepared = await prepareSelect(conn, sql, ctx.connectionName);
       try {
         const cols: ColumnDescriptor[] = [];
         for (let i = 0; i < prepared.columnCount; i++) {
@@ -199,13 +276,12 @@ export const duckdbSource = defineConnector({
         prepared.destroySync();
       }
     } finally {
-      conn.closeSync();
+      release();
     }
   },
 
   async *read(sql, ctx, opts = {}) {
-    const instance = await instanceFor(ctx.config);
-    const conn = await instance.connect();
+    const { conn, release } = await acquire(ctx.config);
     const batchSize = opts.batchSize ?? 10_000;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const signal = opts.signal ?? ctx.signal;
@@ -218,34 +294,43 @@ export const duckdbSource = defineConnector({
     const onAbort = () => conn.interrupt();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const prepared = await prepareSelect(conn, sql);
+      const prepared = await prepareSelect(conn, sql, ctx.connectionName);
       prepared.destroySync();
       let batch: SourceRow[] = [];
       try {
         const result = await conn.stream(sql);
+        const names = result.columnNames();
+        const conversions = result
+          .columnTypes()
+          .map((t, i) => [names[i] ?? '', valueConverter(t)] as const)
+          .filter((c): c is readonly [string, (v: unknown) => unknown] => c[1] !== null);
         for await (const rows of result.yieldRowObjectJson()) {
-          for (const row of rows) batch.push(row);
-          if (batch.length >= batchSize) {
-            yield batch;
-            batch = [];
+          for (const json of rows) {
+            const row: SourceRow = json;
+            for (const [name, convert] of conversions) row[name] = convert(row[name]);
+            batch.push(row);
+            // Exactly batchSize rows per batch, whatever size DuckDB's chunks are.
+            if (batch.length === batchSize) {
+              yield batch;
+              batch = [];
+            }
           }
         }
       } catch (err) {
         if (timedOut) {
-          throw new ConnectorError(`DuckDB query cancelled after ${Math.round(timeoutMs / 1000)} s (statement timeout) — fix: simplify the query or raise the timeout`, {
-            code: 'timeout',
-            retryable: false,
-            applied: 'no',
-          });
+          throw new ConnectorError(
+            `DuckDB connection "${ctx.connectionName}": query cancelled after ${Math.round(timeoutMs / 100) / 10} s (statement timeout) — fix: simplify the query or raise the timeout`,
+            { code: 'timeout', retryable: false, applied: 'no' },
+          );
         }
-        if (signal.aborted) throw new ConnectorError('DuckDB query cancelled', { code: 'timeout', retryable: true, applied: 'no' });
-        throw err instanceof ConnectorError ? err : sqlError(err);
+        if (signal.aborted) throw new ConnectorError(`DuckDB connection "${ctx.connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' });
+        throw err instanceof ConnectorError ? err : sqlError(err, ctx.connectionName);
       }
       if (batch.length) yield batch;
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      conn.closeSync();
+      release();
     }
   },
 });

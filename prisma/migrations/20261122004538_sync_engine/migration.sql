@@ -31,6 +31,15 @@ CREATE TABLE "run_rows" (
 );
 
 -- CreateTable
+CREATE TABLE "run_batches" (
+    "run_target_id" TEXT NOT NULL,
+    "batch_no" INTEGER NOT NULL,
+    "done_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "run_batches_pkey" PRIMARY KEY ("run_target_id","batch_no")
+);
+
+-- CreateTable
 CREATE TABLE "delivery_intents" (
     "sync_target_id" TEXT NOT NULL,
     "record_key" TEXT NOT NULL,
@@ -79,8 +88,6 @@ CREATE TABLE "rate_limits" (
 
     CONSTRAINT "rate_limits_pkey" PRIMARY KEY ("key")
 );
-
--- CreateIndex
 
 -- CreateIndex
 CREATE INDEX "run_rows_run_target_id_batch_no_idx" ON "run_rows"("run_target_id", "batch_no");

@@ -1,0 +1,398 @@
+/**
+ * `npm run bench -- --rows N [--sources duckdb,postgres] [--json]`
+ *
+ * Measures the sync engine against a naive baseline, in one run, per source:
+ *   raw_rows_per_s        pull the same mapped rows into Node and hash them there
+ *                         (no staging, no delivery) — the baseline
+ *   full_sync_rows_per_s  initial sync to the no-op test sink
+ *   incremental_s         a run after 1% of rows changed (updates of mapped
+ *                         columns on random keys, inserts and deletes; mirror)
+ *   incremental_ratio_to_raw  incremental_s / baseline time for the same N rows
+ *   peak_rss_mb           VmHWM of a fresh worker process
+ *   history_events_max    largest single execution's event count; chain_length
+ *
+ * Fails (exit 1) unless the sink received exactly the changed keys. Prints one
+ * JSON array on one line (--json), or a table. Real parts only: a Temporal dev
+ * server, PostgreSQL (DATABASE_URL or embedded) and DuckDB. Not a timed test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { encryptCredentials } from '../app/_server/connections/runtime';
+import { createDb, type Db } from '../app/_server/db';
+import { childProcessEnv, env, PROJECT_ROOT, requireSecrets, setEnvValue, hasEnvValue } from '../app/_server/env';
+import { closeDuckDbInstances, duckdbSource } from '../connectors/sources/duckdb';
+import { postgresSource } from '../connectors/sources/postgres';
+import { RECORD_KEY_COLUMN, ZPlan, type TPlanPath } from '../workflows/compile/plan';
+import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from '../workflows/engine/hash';
+import { startRun } from '../workflows/temporal/client';
+import type { SyncResult } from '../workflows/temporal/workflows';
+import { applyMigrations } from '../prisma/migrate';
+import { startEmbeddedPostgres } from './lib/embedded-postgres';
+import { freePort } from './lib/ports';
+import { findTemporalCli, startDevServer, TEMPORAL_MISSING_FIX } from './lib/temporal-cli';
+import { randomBytes } from 'node:crypto';
+import { unlimited } from '../app/_server/connections/runtime';
+
+type Args = { rows: number; json: boolean; sources: ('duckdb' | 'postgres')[]; keep: boolean };
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const rows = Number(get('rows') ?? 1_000_000);
+  if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be an integer ≥ 1000');
+  const sources = (get('sources') ?? 'duckdb,postgres').split(',') as Args['sources'];
+  return { rows, json: argv.includes('--json'), sources, keep: argv.includes('--keep') };
+}
+
+const TABLE = 'bench_customers';
+const FIELDS = [
+  { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'first_name', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'country', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'lifetime_value', type: 'number', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'orders', type: 'integer', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'churn_risk', type: 'number', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'vip', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'signed_up_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false },
+] as const;
+
+function planSql(dialect: 'duckdb' | 'postgres'): string {
+  const cast = dialect === 'duckdb' ? 'VARCHAR' : 'TEXT';
+  return `SELECT CAST(id AS ${cast}) AS "${RECORD_KEY_COLUMN}", ${FIELDS.map((f) => `"${f.name}"`).join(', ')} FROM ${TABLE}`;
+}
+
+/** Deterministic columns from the row id, the same in both warehouses. */
+function modelSelect(dialect: 'duckdb' | 'postgres', from: number, to: number): string {
+  const series = dialect === 'duckdb' ? `range(${from}, ${to}) t(id)` : `generate_series(${from}, ${to - 1}) AS t(id)`;
+  const countries = `(ARRAY['US','GB','DE','FR','ES','IT','NL','SE','PL','BR'])`;
+  const idx = dialect === 'duckdb' ? `${countries}[1 + (id % 10)::INTEGER]` : `${countries}[1 + (id % 10)::INTEGER]`;
+  return `SELECT id::BIGINT AS id, 'user' || id || '@example.com' AS email, 'Name' || (id % 997) AS first_name, ${idx} AS country,
+    round(((id * 7919) % 100000) / 37.0, 2)::DECIMAL(12, 2) AS lifetime_value, (id % 53)::INTEGER AS orders,
+    round(((id * 104729) % 1000) / 1000.0, 3)::DOUBLE PRECISION AS churn_risk, (id % 7 = 0) AS vip,
+    TIMESTAMP '2024-01-01 00:00:00' + (id % 86400) * INTERVAL '1 second' AS signed_up_at FROM ${series}`.replace(/DOUBLE PRECISION/g, dialect === 'duckdb' ? 'DOUBLE' : 'DOUBLE PRECISION');
+}
+
+type Change = { updates: number[]; inserts: number[]; deletes: number[] };
+
+/** 1% of N: 60% updates of mapped columns, 20% inserts, 20% deletes, on pseudo-random keys. */
+function plannedChange(n: number): Change {
+  const total = Math.max(10, Math.round(n / 100));
+  const pick = (count: number, salt: string, taken: Set<number>) => {
+    const out: number[] = [];
+    for (let i = 0; out.length < count; i++) {
+      const h = createHash('md5').update(`${salt}${i}`).digest().readUInt32BE(0);
+      const id = 1 + (h % n);
+      if (!taken.has(id)) {
+        taken.add(id);
+        out.push(id);
+      }
+    }
+    return out;
+  };
+  const taken = new Set<number>();
+  const updates = pick(Math.round(total * 0.6), 'u', taken);
+  const deletes = pick(Math.round(total * 0.2), 'd', taken);
+  const inserts = Array.from({ length: total - updates.length - deletes.length }, (_, i) => n + 1 + i);
+  return { updates, inserts, deletes };
+}
+
+function changeStatements(dialect: 'duckdb' | 'postgres', n: number, c: Change): string[] {
+  return [
+    `UPDATE ${TABLE} SET lifetime_value = lifetime_value + 1, churn_risk = 0.999 WHERE id IN (${c.updates.join(',')})`,
+    `DELETE FROM ${TABLE} WHERE id IN (${c.deletes.join(',')})`,
+    `INSERT INTO ${TABLE} ${modelSelect(dialect, n + 1, n + 1 + c.inserts.length)}`,
+  ];
+}
+
+async function buildDuckDb(file: string, n: number): Promise<void> {
+  await rm(file, { force: true });
+  const instance = await DuckDBInstance.create(file, { threads: '2', memory_limit: '2GB' });
+  const conn = await instance.connect();
+  await conn.run(`CREATE TABLE ${TABLE} AS ${modelSelect('duckdb', 1, n + 1)}`);
+  conn.closeSync();
+  instance.closeSync();
+}
+
+async function runDuckDb(file: string, statements: string[]): Promise<void> {
+  closeDuckDbInstances();
+  await new Promise((r) => setTimeout(r, 100));
+  const instance = await DuckDBInstance.create(file, { threads: '2', memory_limit: '2GB' });
+  const conn = await instance.connect();
+  for (const s of statements) await conn.run(s);
+  conn.closeSync();
+  instance.closeSync();
+}
+
+async function buildPostgres(url: string, n: number): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`DROP TABLE IF EXISTS ${TABLE}`);
+  await c.query(`CREATE TABLE ${TABLE} AS ${modelSelect('postgres', 1, n + 1)}`);
+  await c.query(`ALTER TABLE ${TABLE} ADD PRIMARY KEY (id)`);
+  await c.query(`ANALYZE ${TABLE}`);
+  await c.end();
+}
+
+async function runPostgres(url: string, statements: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  for (const s of statements) await c.query(s);
+  await c.end();
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function recreateDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return withDatabase(serverUrl, name);
+}
+
+/** The naive path: same mapped rows pulled into Node, canonicalised and hashed there. */
+async function rawBaseline(source: 'duckdb' | 'postgres', sourceConfig: unknown): Promise<{ seconds: number; rows: number }> {
+  const signature = fieldsSignature([...FIELDS]);
+  const ctx = {
+    connectionId: 'bench',
+    connectionName: 'bench source',
+    credentials: source === 'duckdb' ? {} : { password: '' },
+    config: sourceConfig,
+    limiter: unlimited,
+    signal: new AbortController().signal,
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    updateCredentials: async () => ({}),
+  };
+  const connector = source === 'duckdb' ? duckdbSource : postgresSource;
+  const started = process.hrtime.bigint();
+  let rows = 0;
+  const sink = createHash('md5');
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
+  for await (const batch of connector.read(planSql(source), ctx as never, { batchSize: 20_000 })) {
+    for (const r of batch) {
+      const canonical = encodeCanonical(FIELDS.map((f) => canonicalText(f.type, r[f.name])));
+      sink.update(contentHash(signature, canonical));
+      rows++;
+    }
+  }
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, rows };
+}
+
+function vmHwmMb(pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => {
+    const m = /VmHWM:\s+(\d+) kB/.exec(s);
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  });
+}
+
+async function historyStats(client: Client, runId: string): Promise<{ max: number; chain: number }> {
+  let max = 0;
+  let chain = 0;
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const res = await client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowId = '${runId}'`,
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
+    for (const exec of res.executions ?? []) {
+      chain++;
+      max = Math.max(max, Number(exec.historyLength ?? 0));
+    }
+    nextPageToken = res.nextPageToken && res.nextPageToken.length ? res.nextPageToken : undefined;
+  } while (nextPageToken);
+  return { max, chain };
+}
+
+async function readSinkLog(file: string): Promise<Map<string, string>> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [op, key] = line.split('\t');
+    if (m.has(key!)) throw new Error(`the sink received key ${key} twice in one run`);
+    m.set(key!, op!);
+  }
+  return m;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (m: string) => {
+    if (!args.json) console.log(m);
+    else process.stderr.write(`${m}\n`);
+  };
+  if (!hasEnvValue('NEXTAUTH_SECRET')) setEnvValue('NEXTAUTH_SECRET', randomBytes(32).toString('base64'));
+  if (!hasEnvValue('BACKFLOW_ENCRYPTION_KEY')) setEnvValue('BACKFLOW_ENCRYPTION_KEY', randomBytes(32).toString('base64'));
+  const e = env();
+  requireSecrets(e);
+  const work = path.join(e.dataDir, 'bench');
+  await mkdir(work, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+
+  try {
+    // Control plane: a dedicated database on DATABASE_URL's server, or an embedded server.
+    let serverUrl = e.DATABASE_URL;
+    if (!serverUrl) {
+      const embedded = await startEmbeddedPostgres({ dataDir: path.join(work, 'postgres'), port: await freePort(), database: 'postgres' });
+      stops.push(embedded.stop);
+      serverUrl = embedded.url;
+    }
+    const controlUrl = await recreateDatabase(serverUrl, 'backflow_bench');
+    const sourceUrl = await recreateDatabase(serverUrl, 'backflow_bench_source');
+    await applyMigrations(controlUrl);
+    const db: Db = createDb(controlUrl);
+    stops.push(() => db.$disconnect());
+
+    const cli = findTemporalCli(e.TEMPORAL_CLI);
+    if (!cli) throw new Error(`Temporal CLI not found — fix: ${TEMPORAL_MISSING_FIX}`);
+    const temporal = await startDevServer({ binary: cli.path, port: await freePort(), headless: true });
+    stops.push(temporal.stop);
+    const connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, namespace: 'default' });
+    stops.push(() => connection.close());
+
+    const workspace = await db.workspace.create({ data: { name: 'Bench', slug: `bench-${Date.now()}` } });
+    const results: Record<string, unknown>[] = [];
+
+    for (const source of args.sources) {
+      log(`▸ ${source}: building ${args.rows.toLocaleString('en-US')} rows`);
+      const duckFile = path.join(work, 'bench.duckdb');
+      const pgu = new URL(sourceUrl);
+      const sourceConfig =
+        source === 'duckdb'
+          ? { path: duckFile, threads: 2, memoryLimit: '2GB' }
+          : { host: pgu.hostname, port: Number(pgu.port || 5432), database: pgu.pathname.slice(1), user: decodeURIComponent(pgu.username || 'postgres'), ssl: 'disable' };
+      if (source === 'duckdb') await buildDuckDb(duckFile, args.rows);
+      else await buildPostgres(sourceUrl, args.rows);
+
+      log(`  baseline: pulling and hashing every row in Node`);
+      const raw = await rawBaseline(source, source === 'duckdb' ? { ...sourceConfig, files: [] } : { ...sourceConfig, schemas: [], statementTimeoutSeconds: 3600, connectTimeoutSeconds: 10 });
+      closeDuckDbInstances();
+
+      const sinkLog = path.join(work, `sink-${source}.log`);
+      await rm(sinkLog, { force: true });
+      const mkConn = async (kind: 'source' | 'destination', connector: string, config: unknown, credentials: unknown) => {
+        const id = `conn_${source}_${kind}_${Date.now()}`;
+        return db.connection.create({
+          data: { id, workspaceId: workspace.id, name: id, kind, connector, config: config as object, credentials: encryptCredentials(id, credentials) },
+        });
+      };
+      const src = await mkConn('source', source, sourceConfig, source === 'duckdb' ? {} : { password: decodeURIComponent(pgu.password) });
+      const sink = await mkConn('destination', 'noop-sink', { logFile: sinkLog }, {});
+      const pipeline = await db.pipeline.create({ data: { workspaceId: workspace.id, name: `bench ${source} ${Date.now()}`, draft: {} } });
+      const planPath: TPlanPath = {
+        id: 'dest',
+        nodeIds: ['query', 'dest'],
+        source: { connectionId: src.id, dialect: source },
+        sql: planSql(source),
+        primaryKey: ['id'],
+        fields: FIELDS.map((f) => ({ ...f })),
+        matchField: 'email',
+        destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+      };
+      const plan = ZPlan.parse({ version: 1, pipelineId: pipeline.id, paths: [planPath] });
+      await db.pipelineVersion.create({
+        data: { pipelineId: pipeline.id, number: 1, graph: {}, plan: JSON.parse(JSON.stringify(plan)) as object, planHash: createHash('sha256').update(JSON.stringify(plan)).digest('hex') },
+      });
+
+      // A fresh worker process, so VmHWM is this workload's peak.
+      const taskQueue = `bench-${source}-${Date.now()}`;
+      // `node --import tsx`, not the tsx launcher: the pid must be the worker itself.
+      const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
+        cwd: PROJECT_ROOT,
+        env: childProcessEnv(e, { DATABASE_URL: controlUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let workerErr = '';
+      worker.stderr?.on('data', (b: Buffer) => (workerErr += b.toString()));
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        worker.stdout?.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('polling')) resolve();
+        });
+        worker.once('exit', (code) => reject(new Error(`worker exited (${code}): ${workerErr}`)));
+      });
+
+      const timedRun = async (): Promise<{ seconds: number; result: SyncResult; runId: string }> => {
+        const t0 = process.hrtime.bigint();
+        const runId = await startRun(client, taskQueue, { pipelineId: pipeline.id, trigger: 'api' });
+        const result = await client.workflow.getHandle(runId).result();
+        return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result, runId };
+      };
+
+      log(`  full sync`);
+      const full = await timedRun();
+      if (full.result.status !== 'succeeded') throw new Error(`full sync ended ${full.result.status}: ${(await db.run.findUnique({ where: { id: full.runId } }))?.error}`);
+      const fullLog = await readSinkLog(sinkLog);
+      if (fullLog.size !== args.rows) throw new Error(`full sync delivered ${fullLog.size} rows, expected ${args.rows}`);
+      await rm(sinkLog, { force: true });
+
+      log(`  1% change, then incremental sync`);
+      const change = plannedChange(args.rows);
+      if (source === 'duckdb') await runDuckDb(duckFile, changeStatements('duckdb', args.rows, change));
+      else await runPostgres(sourceUrl, changeStatements('postgres', args.rows, change));
+      const inc = await timedRun();
+      if (inc.result.status !== 'succeeded') throw new Error(`incremental sync ended ${inc.result.status}`);
+      const got = await readSinkLog(sinkLog);
+      const expected = new Map<string, string>([
+        ...change.updates.map((k) => [String(k), 'upsert'] as const),
+        ...change.inserts.map((k) => [String(k), 'upsert'] as const),
+        ...change.deletes.map((k) => [String(k), 'delete'] as const),
+      ]);
+      const wrong = [...expected].filter(([k, op]) => got.get(k) !== op).length + [...got.keys()].filter((k) => !expected.has(k)).length;
+      if (wrong > 0) throw new Error(`the sink did not receive exactly the changed keys: ${wrong} difference(s) (got ${got.size}, expected ${expected.size})`);
+
+      const peak = await vmHwmMb(worker.pid!);
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker.once('exit', r));
+      const [hFull, hInc] = await Promise.all([historyStats(client, full.runId), historyStats(client, inc.runId)]);
+
+      results.push({
+        source,
+        rows: args.rows,
+        machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM`,
+        raw_rows_per_s: Math.round(raw.rows / raw.seconds),
+        full_sync_rows_per_s: Math.round(args.rows / full.seconds),
+        incremental_s: Number(inc.seconds.toFixed(2)),
+        incremental_ratio_to_raw: Number((inc.seconds / raw.seconds).toFixed(2)),
+        peak_rss_mb: peak,
+        history_events_max: Math.max(hFull.max, hInc.max),
+        chain_length: hFull.chain,
+        full_sync_s: Number(full.seconds.toFixed(2)),
+        raw_s: Number(raw.seconds.toFixed(2)),
+        changed_keys: expected.size,
+      });
+      log(`  done: ${JSON.stringify(results[results.length - 1])}`);
+    }
+
+    if (args.json) console.log(JSON.stringify(results));
+    else console.table(results);
+  } finally {
+    closeDuckDbInstances();
+    await cleanup();
+    if (!args.keep) await rm(path.join(work, 'bench.duckdb'), { force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
