@@ -3,12 +3,36 @@
  * and one line here.
  */
 import type { AnyConnector, AnyDestination, AnySource } from './sdk/types';
+import { hubspotDestination } from './destinations/hubspot';
+import { postgresDestination } from './destinations/postgres';
+import { salesforceDestination } from './destinations/salesforce';
+import { webhookDestination } from './destinations/webhook';
+import { mailchimpDestination } from './destinations/mailchimp';
+import { brazeDestination } from './destinations/braze';
+import { facebookAudiencesDestination } from './destinations/facebook-audiences';
+import { slackDestination } from './destinations/slack';
+import { noopSinkDestination } from './destinations/noop-sink';
 import { duckdbSource } from './sources/duckdb';
+import { postgresSource } from './sources/postgres';
+import { redshiftSource } from './sources/redshift';
+import { mysqlSource } from './sources/mysql';
 
 export const connectors: AnyConnector[] = [
   // sources
   duckdbSource,
+  postgresSource,
+  redshiftSource,
+  mysqlSource,
   // destinations
+  noopSinkDestination,
+  webhookDestination,
+  postgresDestination,
+  hubspotDestination,
+  salesforceDestination,
+  mailchimpDestination,
+  brazeDestination,
+  facebookAudiencesDestination,
+  slackDestination,
 ];
 
 export function findConnector(slug: string): AnyConnector | undefined {

@@ -1,11 +1,15 @@
 /** The app router: one router per domain, registered by hand. */
+import { connectionRouter } from './routers/connection';
 import { healthRouter } from './routers/health';
+import { runRouter } from './routers/run';
 import { systemRouter } from './routers/system';
 import { workspaceRouter } from './routers/workspace';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
 export const appRouter = createTRPCRouter({
+  connection: connectionRouter,
   health: healthRouter,
+  run: runRouter,
   system: systemRouter,
   workspace: workspaceRouter,
 });

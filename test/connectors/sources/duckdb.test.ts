@@ -1,0 +1,226 @@
+/**
+ * DuckDB source (the embedded default warehouse) against real DuckDB files, CSV
+ * and Parquet files in a temporary directory.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findConnector } from '../../../connectors/registry';
+import { closeDuckDbInstances, duckdbSource } from '../../../connectors/sources/duckdb';
+import { ZDuckDbConfig, type TDuckDbConfig } from '../../../connectors/sources/duckdb/schema';
+import { isConnectorError, type ConnectorError, type QueryOptions, type SourceRow } from '../../../connectors/sdk/types';
+import { testContext } from '../../helpers/connector-context';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bf-duckdb-source-'));
+const WAREHOUSE = path.join(dir, 'warehouse.duckdb');
+const LEADS_CSV = path.join(dir, 'leads.csv');
+const ORDERS_PARQUET = path.join(dir, 'orders.parquet');
+const SECRET_CSV = path.join(dir, 'secret.csv');
+const NAME = 'duckdb test connection';
+
+const fileConfig = (over: Partial<TDuckDbConfig> = {}) => ZDuckDbConfig.parse({ path: WAREHOUSE, ...over });
+const filesConfig = () => ZDuckDbConfig.parse({ files: [{ table: 'leads', path: LEADS_CSV }, { table: 'orders', path: ORDERS_PARQUET }] });
+const ctx = (config: TDuckDbConfig) => testContext({ credentials: {}, config, name: NAME });
+
+async function collect(sql: string, config: TDuckDbConfig, opts?: QueryOptions): Promise<{ rows: SourceRow[]; sizes: number[] }> {
+  const rows: SourceRow[] = [];
+  const sizes: number[] = [];
+  for await (const b of duckdbSource.read(sql, ctx(config), opts)) {
+    sizes.push(b.length);
+    rows.push(...b);
+  }
+  return { rows, sizes };
+}
+
+async function failure(p: Promise<unknown>): Promise<ConnectorError> {
+  const err = await p.then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e,
+  );
+  if (!isConnectorError(err)) throw err;
+  return err;
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+beforeAll(async () => {
+  const instance = await DuckDBInstance.create(WAREHOUSE);
+  const conn = await instance.connect();
+  await conn.run(`CREATE TABLE people AS SELECT range::INTEGER + 1 AS id, 'person-' || (range + 1) AS name, (range / 7)::DECIMAL(10,2) AS score,
+    range % 2 = 1 AS active, TIMESTAMP '2024-01-01' + INTERVAL (range + 1) MINUTE AS created_at FROM range(2503)`);
+  await conn.run(`CREATE TABLE round_trip AS SELECT 1 AS id, NULL::VARCHAR AS nothing, 'Zoë — 😀 日本語' AS unicode, 9007199254740993::BIGINT AS big,
+    42::BIGINT AS small_big, 12345678901234567890.123456789::DECIMAL(38,9) AS exact, DATE '2024-02-29' AS day,
+    TIMESTAMP '2024-02-29 13:45:56.789123' AS at, TIMESTAMPTZ '2024-02-29 14:45:56.789123+01' AS at_zone, ['a', 'b'] AS tags`);
+  await conn.run('CREATE VIEW active_people AS SELECT id, name FROM people WHERE active');
+  await conn.run(`COPY (SELECT range AS order_id, range * 1.5 AS amount FROM range(10)) TO '${ORDERS_PARQUET}' (FORMAT parquet)`);
+  conn.closeSync();
+  instance.closeSync();
+  writeFileSync(LEADS_CSV, 'email,score\na@example.com,1\nb@example.com,2\n');
+  writeFileSync(SECRET_CSV, 'secret\nhunter2\n');
+});
+
+afterAll(() => {
+  closeDuckDbInstances();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('duckdb source', () => {
+  it('is registered as the duckdb dialect with SQL hashing', () => {
+    expect(findConnector('duckdb')).toBe(duckdbSource);
+    expect(duckdbSource.capabilities).toEqual({ dialect: 'duckdb', sqlHash: true });
+  });
+
+  it('test() opens the file read-only, and explains a missing file', async () => {
+    expect(await duckdbSource.test(ctx(fileConfig()))).toEqual({ ok: true, message: 'opened warehouse.duckdb read-only' });
+    const r = await duckdbSource.test(ctx(fileConfig({ path: path.join(dir, 'missing.duckdb') })));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toContain('missing.duckdb does not exist');
+      expect(r.message).toContain('— fix:');
+    }
+  });
+
+  it('discover() lists tables and views with their columns and types', async () => {
+    const { tables } = await duckdbSource.discover(ctx(fileConfig()));
+    const people = tables.find((t) => t.name === 'people');
+    expect(people?.kind).toBe('table');
+    expect(people?.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['name', 'string'],
+      ['score', 'number'],
+      ['active', 'boolean'],
+      ['created_at', 'timestamp'],
+    ]);
+    expect(tables.find((t) => t.name === 'active_people')?.kind).toBe('view');
+  });
+
+  it('describe() returns columns without running the query', async () => {
+    const started = Date.now();
+    const cols = await duckdbSource.describe('SELECT id, name, sum(a.range * b.range) AS heavy FROM people, range(100000) a, range(100000) b GROUP BY ALL', ctx(fileConfig()));
+    expect(cols.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['name', 'string'],
+      ['heavy', 'integer'],
+    ]);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('read() streams batches of the requested size, every row once and in order', async () => {
+    const { rows, sizes } = await collect('SELECT id, name FROM people ORDER BY id', fileConfig(), { batchSize: 500 });
+    expect(sizes).toEqual([500, 500, 500, 500, 500, 3]);
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 2503 }, (_, i) => i + 1));
+    expect(rows[41]).toEqual({ id: 42, name: 'person-42' });
+  });
+
+  it('read() returns NULL, unicode, big numbers, dates and timestamps as JSON-safe values', async () => {
+    const { rows } = await collect('SELECT * FROM round_trip', fileConfig());
+    expect(rows).toEqual([
+      {
+        id: 1,
+        nothing: null,
+        unicode: 'Zoë — 😀 日本語',
+        big: '9007199254740993',
+        small_big: 42,
+        exact: '12345678901234567890.123456789',
+        day: '2024-02-29',
+        at: '2024-02-29T13:45:56.789123Z',
+        at_zone: '2024-02-29T13:45:56.789123Z',
+        tags: ['a', 'b'],
+      },
+    ]);
+  });
+
+  it('streams 500k generated rows in batches of the requested size with flat memory', async () => {
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    let n = 0;
+    const sizes = new Set<number>();
+    for await (const batch of duckdbSource.read("SELECT range AS n, repeat('x', 500) || range AS pad FROM range(500000)", ctx(fileConfig()), { batchSize: 1000 })) {
+      if (batch[0]?.n !== n) throw new Error(`batch starts at ${String(batch[0]?.n)}, expected ${n}`);
+      n += batch.length;
+      sizes.add(batch.length);
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    expect(n).toBe(500_000);
+    expect([...sizes]).toEqual([1000]);
+    // Buffered, 500k rows of ~500-character strings would need over 250 MB of heap.
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+  }, 120_000);
+
+  it('never writes to the database file', async () => {
+    const before = sha(WAREHOUSE);
+    for (const sql of ['INSERT INTO people (id) VALUES (-1)', 'CREATE TABLE x AS SELECT 1', 'DELETE FROM people', `ATTACH '${path.join(dir, 'other.duckdb')}' AS o`, 'CHECKPOINT']) {
+      const err = await failure(collect(sql, fileConfig()));
+      expect(err.message, sql).toContain('only SELECT queries can be used as a source');
+      expect(err.message).toContain(NAME);
+      expect(err.code).toBe('bad_request');
+    }
+    closeDuckDbInstances();
+    expect(sha(WAREHOUSE)).toBe(before);
+  });
+
+  it('refuses several statements', async () => {
+    for (const sql of ['SELECT 1; SELECT 2', 'SELECT 1; DROP TABLE people']) {
+      const err = await failure(collect(sql, fileConfig()));
+      expect(err.message).toContain('several SQL statements');
+      expect(err.message).toContain(NAME);
+    }
+    const { rows } = await collect("SELECT ';' AS a;", fileConfig());
+    expect(rows).toEqual([{ a: ';' }]);
+  });
+
+  it('enforces the statement timeout by interrupting the query', async () => {
+    const started = Date.now();
+    const err = await failure(collect('SELECT sum(a.range * b.range) AS s FROM range(200000) a, range(200000) b', fileConfig(), { timeoutMs: 500 }));
+    expect(err.code).toBe('timeout');
+    expect(err.message).toContain('statement timeout');
+    expect(err.message).toContain(NAME);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('exposes configured CSV and Parquet files as views', async () => {
+    const { tables } = await duckdbSource.discover(ctx(filesConfig()));
+    expect(tables.map((t) => [t.name, t.kind]).sort()).toEqual([
+      ['leads', 'view'],
+      ['orders', 'view'],
+    ]);
+    const { rows } = await collect('SELECT l.email, o.amount FROM leads l JOIN orders o ON o.order_id = l.score ORDER BY l.email', filesConfig());
+    expect(rows).toEqual([
+      { email: 'a@example.com', amount: '1.5' },
+      { email: 'b@example.com', amount: '3.0' },
+    ]);
+  });
+
+  it('refuses every file that is not configured, and cannot be talked out of it', async () => {
+    for (const sql of [
+      `SELECT * FROM read_csv_auto('${SECRET_CSV}')`,
+      `SELECT * FROM '${SECRET_CSV}'`,
+      "SELECT * FROM read_text('/etc/hostname')",
+      `SELECT * FROM read_parquet('${ORDERS_PARQUET.replace('orders', '*')}')`,
+    ]) {
+      const err = await failure(collect(sql, filesConfig()));
+      expect(err.message, sql).toMatch(/Permission Error|disabled|not allowed|allowed/i);
+      expect(err.message).not.toContain('hunter2');
+    }
+    for (const sql of ['SET enable_external_access = true', "SET allowed_paths = ['/']", 'RESET lock_configuration']) {
+      const err = await failure(collect(sql, filesConfig()));
+      expect(err.message, sql).toContain('only SELECT queries can be used as a source');
+    }
+    // What makes it hold: external access off, and the configuration locked against SET.
+    const { rows } = await collect("SELECT current_setting('enable_external_access') AS external, current_setting('lock_configuration') AS locked", filesConfig());
+    expect(rows).toEqual([{ external: false, locked: true }]);
+  });
+
+  it('reports syntax errors and missing tables with the connection name', async () => {
+    const err = await failure(collect('SELECT id\nFROM WHERE x', fileConfig()));
+    expect(err.message).toContain(NAME);
+    expect(err.message).toMatch(/syntax error/i);
+    expect(err.message).toContain('— fix:');
+    const missing = await failure(collect('SELECT * FROM no_such_table', fileConfig()));
+    expect(missing.message).toContain('no_such_table');
+    expect(missing.message).toContain(NAME);
+  });
+});
