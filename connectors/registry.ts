@@ -16,6 +16,8 @@ import { duckdbSource } from './sources/duckdb';
 import { postgresSource } from './sources/postgres';
 import { redshiftSource } from './sources/redshift';
 import { mysqlSource } from './sources/mysql';
+import { snowflakeSource } from './sources/snowflake';
+import { bigquerySource } from './sources/bigquery';
 
 export const connectors: AnyConnector[] = [
   // sources
@@ -23,6 +25,8 @@ export const connectors: AnyConnector[] = [
   postgresSource,
   redshiftSource,
   mysqlSource,
+  snowflakeSource,
+  bigquerySource,
   // destinations
   noopSinkDestination,
   webhookDestination,

@@ -54,6 +54,10 @@ export const ZEnv = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** A prebuilt workflow bundle (scripts/build-workflows.ts); the worker bundles at start-up without it. */
+  BACKFLOW_WORKFLOW_BUNDLE: optionalString,
+  /** TEST ONLY: switches the intent ledger off so the chaos control run can show duplicates. */
+  BACKFLOW_TEST_DISABLE_INTENT_LEDGER: z.enum(['0', '1']).default('0'),
 });
 export type TEnvVars = z.infer<typeof ZEnv>;
 

@@ -1,6 +1,7 @@
 /** The app router: one router per domain, registered by hand. */
 import { connectionRouter } from './routers/connection';
 import { healthRouter } from './routers/health';
+import { pipelineRouter } from './routers/pipeline';
 import { runRouter } from './routers/run';
 import { systemRouter } from './routers/system';
 import { workspaceRouter } from './routers/workspace';
@@ -9,6 +10,7 @@ import { createCallerFactory, createTRPCRouter } from './trpc';
 export const appRouter = createTRPCRouter({
   connection: connectionRouter,
   health: healthRouter,
+  pipeline: pipelineRouter,
   run: runRouter,
   system: systemRouter,
   workspace: workspaceRouter,

@@ -7,8 +7,8 @@
  *
  * The same machinery compiles "the SQL up to a node" for previews.
  */
-import { RECORD_KEY_COLUMN, ZPlan, type TPlan, type TPlanPath } from './plan';
-import { dialectFor, type Dialect, type TSourceDialectName } from './dialects';
+import { RECORD_KEY_COLUMN, ZPlan, type TPlan, type TPlanField, type TPlanPath } from './plan';
+import { dialectFor, planDialect, type Dialect, type TSourceDialectName } from './dialects';
 import type { TColumn } from '../graph/columns';
 import { hasErrors, issue, type TIssue } from '../graph/issues';
 import type { Propagation } from '../graph/propagate';
@@ -52,7 +52,7 @@ export function compileGraph(raw: unknown, pipelineId: string, env: CompileEnv):
     paths.push({
       id: node.id,
       nodeIds: chain,
-      source: { connectionId: built.connectionId, dialect: built.dialect.name },
+      source: { connectionId: built.connectionId, dialect: planDialect(built.dialect.name) },
       sql: built.sql,
       primaryKey: built.primaryKey,
       fields: fields.map((f) => ({ name: f.name, type: f.type, whenNull: f.whenNull, onlyIfEmpty: f.onlyIfEmpty })),
@@ -77,6 +77,8 @@ export type NodeSql = {
   connectionId: string;
   nodeIds: string[];
   primaryKey: string[];
+  /** Destinations only: the plan path's fields, match key and mode. */
+  destination?: { fields: TPlanField[]; matchField: string; mode: TPlanPath['destination']['mode']; object: string };
 };
 
 /** Issues that do not stop a node from being previewed (work in progress downstream). */
@@ -97,8 +99,22 @@ export function compileNodeSql(raw: unknown, nodeId: string, env: CompileEnv): N
   const built = buildPathSql(chain, p, env, issues);
   if (!built) return { ok: false, issues };
   const last = p.nodes.get(isDestination ? chain[chain.length - 2]! : nodeId)!;
-  const columns = isDestination ? [{ name: RECORD_KEY_COLUMN, type: 'string' as const }, ...(last.columns ?? [])] : (last.columns ?? []);
-  return { ok: true, kind: isDestination ? 'destination' : 'rows', sql: built.sql, columns, dialect: built.dialect.name, connectionId: built.connectionId, nodeIds: chain, primaryKey: built.primaryKey };
+  // After a map (and for a destination) the SQL starts with the record key.
+  const keyed = isDestination || last.node.type === 'map';
+  const columns = keyed ? [{ name: RECORD_KEY_COLUMN, type: 'string' as const }, ...(last.columns ?? [])] : (last.columns ?? []);
+  const out: NodeSql = { ok: true, kind: isDestination ? 'destination' : 'rows', sql: built.sql, columns, dialect: built.dialect.name, connectionId: built.connectionId, nodeIds: chain, primaryKey: built.primaryKey };
+  if (isDestination) {
+    const map = ZMapConfig.parse(last.node.config);
+    const dest = ZDestinationConfig.parse(p.nodes.get(nodeId)!.node.config);
+    const { fields } = resolveMap(map, p.nodes.get(chain[chain.length - 3]!)?.columns ?? [], last.node.id, last.node.id);
+    out.destination = {
+      fields: fields.map((f) => ({ name: f.name, type: f.type, whenNull: f.whenNull, onlyIfEmpty: f.onlyIfEmpty })),
+      matchField: map.matchField ?? '',
+      mode: dest.mode,
+      object: dest.object,
+    };
+  }
+  return out;
 }
 
 type BuiltPath = { sql: string; dialect: Dialect; connectionId: string; primaryKey: string[] };

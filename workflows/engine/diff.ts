@@ -47,8 +47,10 @@ export type DiffResult = {
   added: number;
   changed: number;
   removed: number;
-  /** Rows with an operation and a batch. */
+  /** Number of batches. */
   batches: number;
+  /** Rows per batch. */
+  batchSize: number;
   /** Mirror deletes held for confirmation (0 when none). */
   heldDeletes: number;
   heldReason: string | null;
@@ -134,7 +136,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
   }
 
   const batches = await assignBatches(deps, rt, opts.batchSize);
-  return { ...counts, batches, heldDeletes, heldReason };
+  return { ...counts, batches, batchSize: opts.batchSize, heldDeletes, heldReason };
 }
 
 /**

@@ -15,8 +15,8 @@ export type GraphIndex = {
 export function indexGraph(graph: TGraph): GraphIndex {
   const ids = [...new Set(graph.nodes.map((n) => n.id))];
   const known = new Set(ids);
-  const parents = new Map(ids.map((id) => [id, [] as string[]]));
-  const children = new Map(ids.map((id) => [id, [] as string[]]));
+  const parents = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const children = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const e of graph.edges) {
     if (!known.has(e.source) || !known.has(e.target) || e.source === e.target) continue;
     const p = parents.get(e.target)!;

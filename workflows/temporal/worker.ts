@@ -19,6 +19,14 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
 }
 
+/** Writes the workflow bundle to a file, so workers start without webpack (faster, far less memory). */
+export async function writeWorkflowBundle(file: string): Promise<void> {
+  const { writeFile, mkdir } = await import('node:fs/promises');
+  const bundle = await bundleWorkflows();
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, bundle.code);
+}
+
 const quietBundlerLogger = {
   log: () => {},
   trace: () => {},
@@ -33,8 +41,8 @@ export type WorkerOptions = {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** Reuse a pre-built bundle (tests bundle once). */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Reuse a pre-built bundle: in memory (tests bundle once), or a file written by writeWorkflowBundle. */
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
 };
 
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -61,8 +69,16 @@ async function main(): Promise<void> {
     address: e.temporalAddress,
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
-    deps: { db: db(), workerId, pool, limiterFactory: createLimiterFactory(pool) },
+    deps: {
+      db: db(),
+      workerId,
+      pool,
+      limiterFactory: createLimiterFactory(pool),
+      ...(e.BACKFLOW_TEST_DISABLE_INTENT_LEDGER === '1' ? { testing: { disableIntentLedger: true } } : {}),
+    },
+    ...(e.BACKFLOW_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: e.BACKFLOW_WORKFLOW_BUNDLE } } : {}),
   });
+  if (e.BACKFLOW_TEST_DISABLE_INTENT_LEDGER === '1') console.warn('TEST MODE: the intent ledger is OFF; duplicates are expected');
   console.log(`worker ${workerId} polling "${e.TEMPORAL_TASK_QUEUE}" on ${e.temporalAddress}`);
   try {
     await worker.run();

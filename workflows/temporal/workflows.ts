@@ -30,7 +30,13 @@ import type { Activities } from './activities';
 export type SyncSettings = {
   /** Batches in flight per destination path. */
   concurrency?: number;
-  /** Batches per execution before continue-as-new. */
+  /**
+   * Rows per execution before continue-as-new (default 100,000): the batch
+   * budget is this divided by the batch size, so history stays bounded for any
+   * row count and any destination batch size.
+   */
+  rowsPerExecution?: number;
+  /** Overrides the budget derived from rowsPerExecution. */
   batchesPerExecution?: number;
   heartbeatTimeoutMs?: number;
   /** How long held mirror deletes wait for a decision. */
@@ -51,6 +57,8 @@ export type TargetState = {
   labelled: boolean;
   extracted: number;
   batches: number;
+  /** Rows per batch for this target (known after diff). */
+  batchSize: number;
   nextBatch: number;
   batchesDone: number;
   accepted: number;
@@ -119,7 +127,8 @@ function failureMessage(err: unknown): string {
 export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult> {
   const settings = {
     concurrency: input.settings?.concurrency ?? 4,
-    batchesPerExecution: input.settings?.batchesPerExecution ?? 8,
+    rowsPerExecution: input.settings?.rowsPerExecution ?? 100_000,
+    batchesPerExecution: input.settings?.batchesPerExecution,
     heartbeatTimeoutMs: input.settings?.heartbeatTimeoutMs ?? 60_000,
     confirmTimeoutMs: input.settings?.confirmTimeoutMs ?? 24 * 3600_000,
     maxAttempts: input.settings?.maxAttempts,
@@ -165,6 +174,7 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         labelled: false,
         extracted: 0,
         batches: 0,
+        batchSize: 0,
         nextBatch: 0,
         batchesDone: 0,
         accepted: 0,
@@ -214,8 +224,11 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     };
   });
 
-  // The per-execution budget of batch activities; when spent, continue as new.
-  let budget = settings.batchesPerExecution;
+  // Per-target budget of batch activities in this execution; when one is spent,
+  // the execution ends and continues as new with every target's cursor.
+  const spent = new Map<string, number>();
+  const budgetLeft = (t: TargetState) =>
+    (settings.batchesPerExecution ?? Math.max(1, Math.floor(settings.rowsPerExecution / Math.max(1, t.batchSize)))) - (spent.get(t.runTargetId) ?? 0);
   let mustContinue = false;
   let pausedReported = false;
 
@@ -238,7 +251,7 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     while (t.nextBatch < t.batches && !s.cancelled && failure === null) {
       await waitWhilePaused();
       if (s.cancelled) break;
-      if (budget <= 0) {
+      if (budgetLeft(t) <= 0) {
         mustContinue = true;
         break;
       }
@@ -247,7 +260,7 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         continue;
       }
       const batchNo = t.nextBatch++;
-      budget--;
+      spent.set(t.runTargetId, (spent.get(t.runTargetId) ?? 0) + 1);
       const p: Promise<void> = long
         .deliverBatch({ runTargetId: t.runTargetId, batchNo, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
         .then((r) => {
@@ -284,6 +297,7 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         else {
           const d = await long.diffTarget({ runTargetId: t.runTargetId, objectUpsert: t.objectUpsert, labelled: t.labelled, deletesConfirmed: false, ...batchCap });
           t.batches = d.batches;
+          t.batchSize = d.batchSize;
           t.held = d.heldDeletes;
           t.heldReason = d.heldReason;
           t.phase = 'deliver';

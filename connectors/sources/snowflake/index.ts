@@ -66,8 +66,10 @@ let sdkPromise: Promise<typeof import('snowflake-sdk')> | null = null;
 function loadSdk(): Promise<typeof import('snowflake-sdk')> {
   sdkPromise ??= import('snowflake-sdk').then((mod) => {
     const sdk = 'default' in mod && mod.default ? mod.default : mod;
-    // The driver logs to a file in the working directory by default.
-    sdk.configure({ logLevel: 'ERROR', additionalLogToConsole: false });
+    // By default the driver writes snowflake.log into the working directory; every
+    // failure reaches the caller as a ConnectorError anyway, so its log is dropped.
+    const drop = () => {};
+    sdk.configure({ logLevel: 'ERROR', customLogger: { error: drop, warn: drop, info: drop, debug: drop, trace: drop } });
     return sdk;
   });
   return sdkPromise;
@@ -100,21 +102,33 @@ async function connect(ctx: Ctx, statementTimeoutSeconds: number): Promise<Conne
   const sdk = await loadSdk();
   const conn = sdk.createConnection(connectionOptions(ctx));
   try {
-    await conn.connectAsync(() => {});
+    // connectAsync resolves even when the login fails; the callback carries the error.
+    await new Promise<void>((resolve, reject) => {
+      conn.connectAsync((err) => (err ? reject(err) : resolve())).catch(reject);
+    });
     await run(conn, { sqlText: `ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = ${Math.max(1, Math.round(statementTimeoutSeconds))}` });
     return conn;
   } catch (err) {
-    destroy(conn);
+    await destroy(conn);
     throw snowflakeError(err, scopeOf(ctx));
   }
 }
 
-function destroy(conn: Connection): void {
-  try {
-    conn.destroy(() => {});
-  } catch {
-    // Never connected: nothing to close.
-  }
+/** Ends the session on the server (best effort, bounded). */
+async function destroy(conn: Connection): Promise<void> {
+  if (!conn.isUp()) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    try {
+      conn.destroy(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
 }
 
 type Executed = { statement: RowStatement; rows: unknown[] };
@@ -136,7 +150,7 @@ async function withConnection<T>(ctx: Ctx, fn: (conn: Connection) => Promise<T>,
   } catch (err) {
     throw snowflakeError(err, scopeOf(ctx, scope));
   } finally {
-    destroy(conn);
+    await destroy(conn);
   }
 }
 
@@ -323,7 +337,7 @@ export const snowflakeSource = defineConnector({
       signal.removeEventListener('abort', onAbort);
       // Stopped early: stop the statement too, so the warehouse does not keep working.
       if (stream) cancel();
-      destroy(conn);
+      await destroy(conn);
     }
   },
 });

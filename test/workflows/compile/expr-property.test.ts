@@ -6,16 +6,14 @@
  * Prints its seed (re-run with BF_PROPERTY_SEED=<seed>) and how often each
  * operator was covered.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldType } from '../../../connectors/sdk/types';
 import { walk, type TExpr } from '../../../workflows/compile/expr/ast';
 import { checkExpression } from '../../../workflows/compile/expr/check';
 import { evaluate, type Value } from '../../../workflows/compile/expr/evaluate';
 import { emitSql, literal } from '../../../workflows/compile/expr/sql';
-import { dialectFor, type Dialect } from '../../../workflows/compile/dialects';
+import type { Dialect } from '../../../workflows/compile/dialects';
+import { duckEngine, mariaEngine, pgEngine, type Engine } from '../helpers/engines';
 import { COLUMNS, Gen, mulberry32, type GenType } from './expr-gen';
 import { propertySeed } from './seed';
 
@@ -27,7 +25,6 @@ const NOW = '2025-03-15 12:34:56';
 const TABLE = `bf_prop_${process.pid}`;
 
 type Case = { text: string; expr: TExpr; type: FieldType };
-type Engine = { name: string; dialect: Dialect; run(sql: string): Promise<Record<string, unknown>[]>; close(): Promise<void> };
 
 const seed = propertySeed();
 const gen = new Gen(mulberry32(seed));
@@ -100,80 +97,6 @@ function insertSql(d: Dialect): string {
   return `INSERT INTO ${d.quoteIdent(TABLE)} VALUES ${values.join(', ')}`;
 }
 
-async function duckEngine(): Promise<Engine> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB' });
-  const conn: DuckDBConnection = await instance.connect();
-  return {
-    name: 'duckdb',
-    dialect: dialectFor('duckdb'),
-    async run(sql) {
-      const r = await conn.runAndReadAll(sql);
-      return r.getRowObjectsJson();
-    },
-    async close() {
-      conn.closeSync();
-      instance.closeSync();
-    },
-  };
-}
-
-async function pgEngine(): Promise<Engine> {
-  const types = {
-    getTypeParser: (oid: number, format?: string) => {
-      // Keep dates and timestamps as text (no local time zone); numbers as numbers.
-      if (oid === 1082 || oid === 1114 || oid === 1184) return (v: string) => v;
-      if (oid === 20 || oid === 1700 || oid === 701 || oid === 700) return (v: string) => Number(v);
-      return pg.types.getTypeParser(oid, format as 'text');
-    },
-  };
-  const client = new pg.Client({ connectionString: inject('databaseUrl'), types });
-  await client.connect();
-  return {
-    name: 'postgres',
-    dialect: dialectFor('postgres'),
-    async run(sql) {
-      return (await client.query(sql)).rows;
-    },
-    async close() {
-      await client.query(`DROP TABLE IF EXISTS "${TABLE}"`).catch(() => {});
-      await client.end();
-    },
-  };
-}
-
-async function mariaEngine(): Promise<Engine> {
-  let conn: mysql.Connection;
-  try {
-    conn = await mysql.createConnection({
-      host: '127.0.0.1',
-      port: 3306,
-      user: 'root',
-      database: 'test',
-      charset: 'utf8mb4_general_ci',
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      timezone: 'Z',
-    });
-  } catch (err) {
-    throw new Error(
-      `MariaDB at 127.0.0.1:3306 is not reachable (${String(err)}) — fix: start it with \`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd\` (or install mariadb-server)`,
-    );
-  }
-  return {
-    name: 'mariadb',
-    dialect: dialectFor('mysql'),
-    async run(sql) {
-      const [result] = await conn.query({ sql, rowsAsArray: false });
-      return Array.isArray(result) ? (result as Record<string, unknown>[]) : [];
-    },
-    async close() {
-      await conn.query(`DROP TABLE IF EXISTS \`${TABLE}\``).catch(() => {});
-      await conn.end();
-    },
-  };
-}
-
 describe('expression semantics agree across DuckDB, PostgreSQL, MariaDB and JS', () => {
   const engines: Engine[] = [];
 
@@ -187,7 +110,10 @@ describe('expression semantics agree across DuckDB, PostgreSQL, MariaDB and JS',
   });
 
   afterAll(async () => {
-    for (const e of engines) await e.close();
+    for (const e of engines) {
+      await e.run(`DROP TABLE IF EXISTS ${e.dialect.quoteIdent(TABLE)}`).catch(() => {});
+      await e.close();
+    }
   });
 
   it(`${EXPRESSIONS} random expressions × ${ROWS} rows give identical results`, async () => {

@@ -56,8 +56,12 @@ export abstract class Dialect {
   abstract truncToInteger(x: string): string;
 
   // ── text ──
-  /** Wraps a text operand so comparisons are by code point (binary), not by a locale. */
+  /** Wraps a text operand of <, <=, >, >=, BETWEEN so order is by code point, not by a locale. */
   orderable(x: string): string {
+    return x;
+  }
+  /** Wraps a text operand of =, <>, IN so equality is exact (case and trailing spaces count). */
+  equatable(x: string): string {
     return x;
   }
   concat(parts: string[]): string {

@@ -72,6 +72,9 @@ export class MySqlDialect extends Dialect {
   override orderable(x: string): string {
     return `CAST(${x} AS BINARY)`;
   }
+  override equatable(x: string): string {
+    return `CAST(${x} AS BINARY)`;
+  }
   override concat(parts: string[]): string {
     return parts.length === 1 ? parts[0]! : `CONCAT(${parts.join(', ')})`;
   }

@@ -21,7 +21,7 @@ const INTERVAL_FIELD: Record<DateUnit, [field: string, factor: number]> = {
 };
 
 export class PostgresDialect extends Dialect {
-  readonly name = 'postgres' as const;
+  readonly name: 'postgres' | 'redshift' = 'postgres';
 
   quoteIdent(name: string): string {
     assertIdentifier(name);

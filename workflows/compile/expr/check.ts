@@ -66,7 +66,7 @@ function cast(e: TExpr, to: FieldType): TExpr {
 }
 
 export function isCastTarget(t: string): t is CastTarget {
-  return (CAST_TARGETS as readonly string[]).includes(t);
+  return CAST_TARGETS.some((x) => x === t);
 }
 
 function scalarOf(t: FieldType): ScalarType {

@@ -39,17 +39,17 @@ export function emitSql(e: TExpr, d: Dialect, ctx: EmitContext): string {
       return `(${go(e.left)} ${e.op.toUpperCase()} ${go(e.right)})`;
     case 'compare': {
       const op = e.op === '!=' ? '<>' : e.op;
-      const w = operand(e.operandType, d);
+      const w = operand(e.operandType, d, op === '=' || op === '<>' ? 'equality' : 'order');
       return `(${w(go(e.left))} ${op} ${w(go(e.right))})`;
     }
     case 'isnull':
       return `(${go(e.arg)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
     case 'in': {
-      const w = operand(e.operandType, d);
+      const w = operand(e.operandType, d, 'equality');
       return `(${w(go(e.arg))} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map((x) => w(go(x))).join(', ')}))`;
     }
     case 'between': {
-      const w = operand(e.operandType, d);
+      const w = operand(e.operandType, d, 'order');
       return `(${w(go(e.arg))} ${e.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${w(go(e.low))} AND ${w(go(e.high))})`;
     }
     case 'case': {
@@ -61,7 +61,8 @@ export function emitSql(e: TExpr, d: Dialect, ctx: EmitContext): string {
     case 'coalesce':
       return e.args.length === 1 ? go(e.args[0]!) : `COALESCE(${e.args.map(go).join(', ')})`;
     case 'concat':
-      return d.concat(e.args.map((a) => `COALESCE(${go(a)}, '')`));
+      // NULL counts as ''; a literal is never NULL and needs no COALESCE.
+      return d.concat(e.args.map((a) => (a.kind === 'lit' && a.value !== null ? go(a) : `COALESCE(${go(a)}, '')`)));
     case 'strfn': {
       const x = go(e.arg);
       switch (e.fn) {
@@ -103,8 +104,9 @@ export function emitSql(e: TExpr, d: Dialect, ctx: EmitContext): string {
   throw new Error(`unhandled expression ${JSON.stringify(e)}`);
 }
 
-function operand(t: string, d: Dialect): (x: string) => string {
-  return t === 'string' ? (x) => d.orderable(x) : (x) => x;
+function operand(t: string, d: Dialect, use: 'equality' | 'order'): (x: string) => string {
+  if (t !== 'string') return (x) => x;
+  return use === 'order' ? (x) => d.orderable(x) : (x) => d.equatable(x);
 }
 
 function asTimestamp(x: string, type: FieldType, d: Dialect): string {

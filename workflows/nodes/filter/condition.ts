@@ -9,6 +9,7 @@ import { describeType } from '../../graph/columns';
 import { issue, type TIssue } from '../../graph/issues';
 import type { PExpr, TExpr } from '../../compile/expr/ast';
 import { checkExpression, checkParsed } from '../../compile/expr/check';
+import { parseExpression } from '../../compile/expr/parser';
 import { isValidDate, isValidTimestamp } from '../../compile/expr/temporal';
 import { OPERATOR_LABELS, type TCondition, type TFilterConfig, type TFilterValue } from './schema';
 
@@ -140,4 +141,19 @@ export function buildFilter(config: TFilterConfig, columns: TColumn[], nodeId: s
 
 function combine(parts: TExpr[], match: 'all' | 'any'): TExpr {
   return parts.slice(1).reduce<TExpr>((left, right) => ({ kind: 'logic', type: 'boolean', op: match === 'all' ? 'and' : 'or', left, right }), parts[0]!);
+}
+
+/** Syntax errors of expression conditions: what can be checked while the input's columns are unknown. */
+export function filterSyntaxIssues(config: TFilterConfig, nodeId: string, name: string): TIssue[] {
+  const issues: TIssue[] = [];
+  for (const [gi, group] of config.groups.entries()) {
+    for (const [ci, c] of group.conditions.entries()) {
+      if (!('expression' in c)) continue;
+      const r = parseExpression(c.expression);
+      if (!r.ok) {
+        issues.push(issue('expression_syntax', `${name}, group ${gi + 1}, condition ${ci + 1}: ${r.error.message}`, { nodeId, path: ['groups', gi, 'conditions', ci, 'expression'], position: r.error.pos }));
+      }
+    }
+  }
+  return issues;
 }

@@ -6,7 +6,7 @@ import type { TMapConfig } from './schema';
 
 /** A map outputs exactly the destination fields, typed as the destination expects. */
 export function mapColumns({ node, config, input }: OutputArgs<TMapConfig>): OutputResult {
-  if (!input) return { columns: null, issues: [] };
   const { fields, issues } = resolveMap(config, input, node.id, nodeName(node, mapMeta));
+  if (!input) return { columns: null, issues };
   return { columns: fields.map((f) => ({ name: f.name, type: f.type })), issues };
 }

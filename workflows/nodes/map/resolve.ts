@@ -24,7 +24,8 @@ export type ResolvedField = {
 
 type JsonValue = Extract<TMappingSource, { kind: 'static' }>['value'];
 
-export function resolveMap(config: TMapConfig, input: TColumn[], nodeId: string, name: string): { fields: ResolvedField[]; issues: TIssue[] } {
+/** With `input` null (upstream unknown) only the checks that need no columns run. */
+export function resolveMap(config: TMapConfig, input: TColumn[] | null, nodeId: string, name: string): { fields: ResolvedField[]; issues: TIssue[] } {
   const issues: TIssue[] = [];
   const fields: ResolvedField[] = [];
   const snapshot = config.destinationFields;
@@ -53,6 +54,7 @@ export function resolveMap(config: TMapConfig, input: TColumn[], nodeId: string,
       issues.push(issue('read_only_field', `${where}: the destination fills this field itself and refuses writes — fix: remove the mapping`, { nodeId, path: [...path, 'field'] }));
       continue;
     }
+    if (!input) continue;
     const value = resolveValue(m, descriptor?.type, input, nodeId, where, path, issues);
     if (!value) continue;
     fields.push({ name: m.field, type: value.type, whenNull: m.whenNull, onlyIfEmpty: m.onlyIfEmpty, value: value.value });

@@ -11,7 +11,11 @@ export function queryColumns({ node, config, env }: OutputArgs<TQueryConfig>): O
   const issues: TIssue[] = [];
   if (config.source.kind === 'sql') {
     const problem = readOnlyProblem(config.source.sql);
-    if (problem) return { columns: null, issues: [issue('sql_writes', `${name}: ${problem}`, { nodeId: node.id, path: ['source', 'sql'] })] };
+    if (problem) {
+      issues.push(issue('sql_writes', `${name}: ${problem}`, { nodeId: node.id, path: ['source', 'sql'] }));
+      if (config.primaryKey.length === 0) issues.push(missingKey(name, node.id));
+      return { columns: null, issues };
+    }
   }
   const live = env.sourceColumns?.get(node.id);
   if (live && 'error' in live) return { columns: null, issues: [live.error] };
@@ -34,9 +38,7 @@ export function queryColumns({ node, config, env }: OutputArgs<TQueryConfig>): O
     }
   }
 
-  if (config.primaryKey.length === 0) {
-    issues.push(issue('missing_primary_key', `${name}: no primary key — fix: pick the column(s) that identify a row (e.g. customer_id), so changes and deletes can be tracked`, { nodeId: node.id, path: ['primaryKey'] }));
-  }
+  if (config.primaryKey.length === 0) issues.push(missingKey(name, node.id));
   for (const [i, key] of config.primaryKey.entries()) {
     const col = columns.find((c) => c.name === key);
     if (!col) {
@@ -46,4 +48,8 @@ export function queryColumns({ node, config, env }: OutputArgs<TQueryConfig>): O
     }
   }
   return { columns: columns.map((c) => ({ ...c })), issues };
+}
+
+function missingKey(name: string, nodeId: string): TIssue {
+  return issue('missing_primary_key', `${name}: no primary key — fix: pick the column(s) that identify a row (e.g. customer_id), so changes and deletes can be tracked`, { nodeId, path: ['primaryKey'] });
 }

@@ -9,7 +9,7 @@ import { sourceSql } from './source-sql';
  */
 export function compileQuery({ config, dialect: d, columns }: CompileArgs<TQueryConfig>): string {
   const list = columns.map((c) => `${d.normalizeColumn(`${d.quoteIdent('__bf_source')}.${d.quoteIdent(c.name)}`, c.type, c.nativeType)} AS ${d.quoteIdent(c.name)}`);
-  return `SELECT ${list.join(', ')}\n  FROM (\n${indent(sourceSql(config.source, d), 4)}\n  ) AS ${d.quoteIdent('__bf_source')}`;
+  return `SELECT ${list.join(',\n    ')}\n  FROM (\n${indent(sourceSql(config.source, d), 4)}\n  ) AS ${d.quoteIdent('__bf_source')}`;
 }
 
 function indent(s: string, n: number): string {

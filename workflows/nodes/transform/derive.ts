@@ -4,6 +4,7 @@
  * SELECT cannot refer to an alias defined in the same SELECT.
  */
 import { checkExpression, castAllowed } from '../../compile/expr/check';
+import { parseExpression } from '../../compile/expr/parser';
 import { substituteColumns, type TExpr } from '../../compile/expr/ast';
 import { describeType, RESERVED_PREFIX, type TColumn } from '../../graph/columns';
 import { issue, type TIssue } from '../../graph/issues';
@@ -50,4 +51,14 @@ export function deriveColumns(config: TTransformConfig, input: TColumn[], nodeId
     visible.push({ name: col.name, type: expr.type });
   }
   return { derived, issues };
+}
+
+/** Syntax errors only: what can be checked while the input's columns are unknown. */
+export function syntaxIssues(config: TTransformConfig, nodeId: string, name: string): TIssue[] {
+  const issues: TIssue[] = [];
+  for (const [i, col] of config.columns.entries()) {
+    const r = parseExpression(col.expression);
+    if (!r.ok) issues.push(issue('expression_syntax', `${name}, column "${col.name}": ${r.error.message}`, { nodeId, path: ['columns', i, 'expression'], position: r.error.pos }));
+  }
+  return issues;
 }
