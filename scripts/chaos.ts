@@ -209,13 +209,18 @@ async function main(): Promise<void> {
     process.exitCode = duplicates === 0 && missing === 0 && run.status === 'succeeded' ? 0 : 1;
   } finally {
     const w = worker as WorkerProcess | null;
-    await w?.kill('SIGTERM').catch(() => {});
+    vlog('cleaning up');
+    await w?.kill('SIGKILL').catch(() => {});
     await sandbox?.stop();
     await stack.stop();
+    vlog('cleaned up');
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(`chaos failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(2);
-});
+main()
+  // Explicit exit: a killed worker's half-open sockets must not keep the harness alive.
+  .then(() => process.exit(process.exitCode ?? 0))
+  .catch((err: unknown) => {
+    console.error(`chaos failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  });

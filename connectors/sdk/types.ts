@@ -228,7 +228,11 @@ export type DestinationCapabilities = {
   modes: SyncMode[];
   /** Rows per write() call. The engine never sends more. */
   batchSize: number;
-  /** Requests per second per account, and the burst the account tolerates. */
+  /**
+   * Requests per second per account. The shared limiter (workflows/engine/limiter.ts)
+   * counts fixed one-second windows, so declare headroom under a rolling limit.
+   * `burst` documents what the API tolerates; the limiter does not exceed the rate.
+   */
   rateLimit: { requestsPerSecond: number; burst?: number };
   /** Supports delete (mirror) or remove (add_remove). */
   deletes: boolean;

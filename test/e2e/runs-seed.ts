@@ -1,29 +1,34 @@
 /**
  * TEST INFRASTRUCTURE: fills a database with runs worth looking at in the Runs
- * UI, through the real run router, worker and Temporal server:
- *   - "Customers → Test sink": upsert into the no-op test sink, run twice
- *     (invalid rows with NULL emails; the second run is mostly unchanged);
- *   - "Audience mirror": mirror mode; version 2 keeps a tenth of the rows, so
- *     its run holds the deletions and waits for confirmation;
- *   - "Broken query": a query on a missing table, so its run fails (after the
- *     worker's retries; left running);
+ * UI, through the real run router, worker and Temporal server. Every run is
+ * awaited except the last mirror one, which is left waiting for confirmation:
+ *   - "Customers → Test sink": two destinations (no-op test sink), run twice:
+ *     rows with NULL emails are invalid; the second run finds nothing changed;
  *   - "Newsletter → Webhook": upsert to the slow test receiver
- *     (test/e2e/runs-receiver.ts) with rejected and exhausted rows; left running.
+ *     (test/e2e/runs-receiver.ts), which rejects some rows and keeps answering
+ *     "retry" for others: a partial run with rejected and exhausted rows;
+ *   - "Broken destination": an object the sink does not have: a failed run;
+ *   - "Audience mirror": mirror mode; version 2 keeps a tenth of the rows, so
+ *     its run holds the deletions and waits for confirmation.
+ * It also adds viewer@, operator@ and editor@test.local with the admin's password.
  *
  *   DATABASE_URL=… TEMPORAL_ADDRESS=… tsx test/e2e/runs-seed.ts <dir> <receiverUrl>
  *
- * Needs a worker on the same database and Temporal (tsx workflows/temporal/worker.ts).
+ * Needs a worker on the same database and Temporal (tsx workflows/temporal/worker.ts)
+ * and the receiver (tsx test/e2e/runs-receiver.ts 7398 300).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { hashPassword } from '../../app/_server/auth';
 import { createDb } from '../../app/_server/db';
 import { env } from '../../app/_server/env';
 import { createCaller } from '../../app/_server/root';
+import { ROLES } from '../../app/_server/roles';
 import { seed } from '../../prisma/seed';
 import { createConnection, createPipelineWithPlan, duckdbSql, publishPlan, type PathSpec } from '../helpers/pipelines';
+import { UI_ADMIN, UI_PASSWORD, uiMember } from './runs-users';
 
-const ADMIN = { email: 'ui@test.local', password: 'ui-password-123' };
 
 async function main() {
   const dir = path.resolve(process.argv[2] ?? '/tmp/backflow-ui');
@@ -42,20 +47,30 @@ async function main() {
   instance.closeSync();
 
   const db = createDb(env().databaseUrl);
-  const seeded = await seed(db, { adminEmail: ADMIN.email, adminPassword: ADMIN.password });
-  const ws = seeded.workspaceId;
-  const admin = await db.user.findUniqueOrThrow({ where: { email: ADMIN.email } });
+  const { workspaceId: ws } = await seed(db, { adminEmail: UI_ADMIN, adminPassword: UI_PASSWORD });
+  for (const role of ROLES.filter((r) => r !== 'admin')) {
+    const email = uiMember(role);
+    const user = (await db.user.findUnique({ where: { email } })) ?? (await db.user.create({ data: { email, passwordHash: await hashPassword(UI_PASSWORD) } }));
+    await db.membership.upsert({ where: { userId_workspaceId: { userId: user.id, workspaceId: ws } }, update: { role }, create: { userId: user.id, workspaceId: ws, role } });
+  }
+  const admin = await db.user.findUniqueOrThrow({ where: { email: UI_ADMIN } });
   const caller = createCaller({ db, user: { id: admin.id, email: admin.email, name: null }, workspaceId: ws });
 
-  const src = await createConnection(db, ws, { name: `Warehouse ${Date.now() % 100000}`, kind: 'source', connector: 'duckdb', config: { path: file } });
-  const hook = await createConnection(db, ws, { name: `Webhook ${Date.now() % 100000}`, kind: 'destination', connector: 'webhook', config: { url: receiverUrl } });
+  const tag = String(Date.now() % 100000);
+  const src = await createConnection(db, ws, { name: `Warehouse ${tag}`, kind: 'source', connector: 'duckdb', config: { path: file } });
+  const hook = await createConnection(db, ws, { name: `Webhook ${tag}`, kind: 'destination', connector: 'webhook', config: { url: receiverUrl } });
+  // One test sink connection per destination: at most one run may hold a destination object at a time.
+  const sink = async (name: string) =>
+    (await createConnection(db, ws, { name: `Test sink ${name} ${tag}`, kind: 'destination', connector: 'noop-sink', config: {} })).id;
+  const sinkDest = (connectionId: string, mode: 'upsert' | 'mirror', object = 'records') => ({ connectionId, connector: 'noop-sink', object, mode, options: {} });
 
   const fields: PathSpec['fields'] = [
     { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
     { name: 'age', type: 'integer', whenNull: 'send_null', onlyIfEmpty: false },
     { name: 'plan', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
   ];
-  const path1 = (id: string, sql: string, destination: PathSpec['destination']): PathSpec => ({
+  const people = (where = '') => duckdbSql('people', 'id', ['email', 'age', 'plan'], where);
+  const spec = (id: string, sql: string, destination: PathSpec['destination']): PathSpec => ({
     id,
     source: { connectionId: src.id, dialect: 'duckdb' },
     sql,
@@ -63,55 +78,48 @@ async function main() {
     matchField: 'email',
     destination,
   });
-  const suffix = new Date().toISOString().slice(11, 19);
 
   async function named(name: string, build: (pipelineId: string) => PathSpec[]) {
     const created = await createPipelineWithPlan(db, ws, build);
-    await db.pipeline.update({ where: { id: created.pipeline.id }, data: { name: `${name} (${suffix})` } });
+    await db.pipeline.update({ where: { id: created.pipeline.id }, data: { name: `${name} ${tag}` } });
     return created.pipeline.id;
   }
-  async function runToEnd(pipelineId: string): Promise<string> {
+  async function run(pipelineId: string, until: (status: string) => boolean): Promise<string> {
     const { runId } = await caller.run.start({ pipelineId });
-    for (let i = 0; i < 600; i++) {
-      const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
-      if (!['queued', 'running', 'paused'].includes(run.status)) {
-        console.log(`${runId}: ${run.status}`);
+    for (let i = 0; i < 800; i++) {
+      const r = await db.run.findUniqueOrThrow({ where: { id: runId } });
+      if (until(r.status)) {
+        console.log(`${runId}: ${r.status}`);
         return runId;
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((res) => setTimeout(res, 250));
     }
-    throw new Error(`run ${runId} did not finish in 150 s — fix: is the worker running on this database and Temporal?`);
+    throw new Error(`run ${runId} did not get there in 200 s — fix: is a worker running on this database and Temporal, and the receiver?`);
   }
+  const finished = (s: string) => ['succeeded', 'partial', 'failed', 'cancelled'].includes(s);
 
-  // One test sink connection per destination: at most one run may hold a destination object at a time.
-  const sinks = new Map<string, string>();
-  for (const name of ['crm', 'audit', 'audience', 'broken']) {
-    const c = await createConnection(db, ws, { name: `Test sink ${name} ${Date.now() % 100000}`, kind: 'destination', connector: 'noop-sink', config: {} });
-    sinks.set(name, c.id);
-  }
-  const sinkDest = (name: string, mode: 'upsert' | 'mirror') => ({ connectionId: sinks.get(name) ?? '', connector: 'noop-sink', object: 'records', mode, options: {} });
+  const crm = await sink('crm');
+  const audit = await sink('audit');
   const customers = await named('Customers → Test sink', () => [
-    path1('crm', duckdbSql('people', 'id', ['email', 'age', 'plan']), sinkDest('crm', 'upsert')),
-    path1('audit', duckdbSql('people', 'id', ['email', 'age', 'plan'], 'id <= 500'), sinkDest('audit', 'upsert')),
+    spec('crm', people(), sinkDest(crm, 'upsert')),
+    spec('audit', people('id <= 500'), sinkDest(audit, 'upsert')),
   ]);
-  await runToEnd(customers);
-  await runToEnd(customers);
-
-  const mirror = await named('Audience mirror', () => [path1('audience', duckdbSql('people', 'id', ['email', 'age', 'plan'], "plan = 'pro'"), sinkDest('audience', 'mirror'))]);
-  await runToEnd(mirror);
-  await publishPlan(db, mirror, [path1('audience', duckdbSql('people', 'id', ['email', 'age', 'plan'], "plan = 'pro' AND id <= 300"), sinkDest('audience', 'mirror'))]);
-  await runToEnd(mirror);
-
-  const broken = await named('Broken query', () => [path1('crm', duckdbSql('no_such_table', 'id', ['email', 'age', 'plan']), sinkDest('broken', 'upsert'))]);
-  // Not awaited: the worker retries the failing extract for a few minutes before the run fails.
-  const brokenRun = await caller.run.start({ pipelineId: broken });
-  console.log(`${brokenRun.runId}: started (fails once its retries run out)`);
+  await run(customers, finished);
+  await run(customers, finished);
 
   const newsletter = await named('Newsletter → Webhook', () => [
-    path1('newsletter', duckdbSql('people', 'id', ['email', 'age', 'plan']), { connectionId: hook.id, connector: 'webhook', object: 'rows', mode: 'upsert', options: {} }),
+    spec('newsletter', people(), { connectionId: hook.id, connector: 'webhook', object: 'rows', mode: 'upsert', options: {} }),
   ]);
-  const { runId } = await caller.run.start({ pipelineId: newsletter });
-  console.log(`${runId}: started (slow receiver)`);
+  await run(newsletter, finished);
+
+  const broken = await named('Broken destination', () => [spec('crm', people(), sinkDest(crm, 'upsert', 'no_such_object'))]);
+  await run(broken, finished);
+
+  const audienceSink = await sink('audience');
+  const mirror = await named('Audience mirror', () => [spec('audience', people("plan = 'pro'"), sinkDest(audienceSink, 'mirror'))]);
+  await run(mirror, finished);
+  await publishPlan(db, mirror, [spec('audience', people("plan = 'pro' AND id <= 300"), sinkDest(audienceSink, 'mirror'))]);
+  await run(mirror, (s) => s === 'needs_confirmation');
   await db.$disconnect();
 }
 

@@ -57,7 +57,8 @@ export async function extract(
   );
   const firstSync = Number(committed.rows[0]?.n ?? 0) === 0;
   const dialect = t.source.connector.capabilities.dialect;
-  const hashInSql = isHashDialect(dialect);
+  // A source can share a dialect name yet lack the functions (Redshift reports 'postgres').
+  const hashInSql = isHashDialect(dialect) && t.source.connector.capabilities.sqlHash;
   const first = firstSync && hashInSql ? { op: firstSyncOp, batchSize } : null;
 
   const client = await deps.pool.connect();
@@ -111,7 +112,7 @@ async function flagDuplicatesInStaging(client: { query: (sql: string, params: un
  */
 export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<{ fetched: number; vanished: number }> {
   const dialect = t.source.connector.capabilities.dialect;
-  if (!isHashDialect(dialect)) return { fetched: 0, vanished: 0 };
+  if (!isHashDialect(dialect) || !t.source.connector.capabilities.sqlHash) return { fetched: 0, vanished: 0 };
   let fetched = 0;
   let lastKey = '';
   const client = await deps.pool.connect();

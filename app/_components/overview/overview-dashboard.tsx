@@ -5,7 +5,7 @@
  * comes from run.list (paged over the week) and connection.list; pipeline
  * counts come from the connections' usage until a pipeline router exists.
  */
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useMemo, type ReactNode } from 'react';
@@ -17,6 +17,7 @@ import { isActive } from '../../runs/_lib/status';
 import type { TRunListItem } from '../../runs/_lib/types';
 import { OutcomeBar } from '../../runs/_components/outcome-bar';
 import { StatusBadge } from '../../runs/_components/status-badge';
+import { useKnownPipelines, type TKnownPipeline } from '../../runs/_lib/use-known-pipelines';
 import { useTRPC } from '../trpc';
 import { useWorkspaceRole } from '../use-role';
 import { RowsByDayChart, RunsByDayChart } from './day-charts';
@@ -25,9 +26,8 @@ import { useRecentRuns } from './use-recent-runs';
 const DAYS = 7;
 
 export function OverviewDashboard() {
-  const trpc = useTRPC();
   const recent = useRecentRuns(DAYS);
-  const connections = useQuery(trpc.connection.list.queryOptions());
+  const { pipelines, connections } = useKnownPipelines();
   const runs = useMemo(() => recent.data?.runs ?? [], [recent.data]);
   const now = new Date();
   const buckets = useMemo(() => bucketRunsByDay(runs, new Date(), DAYS), [runs]);
@@ -41,18 +41,6 @@ export function OverviewDashboard() {
   const activeRuns = runs.filter((r) => isActive(r.status));
   const waiting = runs.filter((r) => r.status === 'needs_confirmation');
 
-  // Pipelines known from connection usage: name, and whether a version is published.
-  const pipelines = useMemo(() => {
-    const map = new Map<string, { id: string; name: string; published: boolean }>();
-    for (const c of connections.data ?? []) {
-      for (const u of c.usedBy) {
-        const published = u.where.some((w) => w.startsWith('published'));
-        const prev = map.get(u.id);
-        map.set(u.id, { id: u.id, name: u.name, published: published || (prev?.published ?? false) });
-      }
-    }
-    return [...map.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }, [connections.data]);
   const sources = connections.data?.filter((c) => c.kind === 'source').length ?? 0;
   const destinations = connections.data?.filter((c) => c.kind === 'destination').length ?? 0;
   const ranThisWeek = new Set(weekRuns.map((r) => r.pipelineId)).size;
@@ -191,7 +179,7 @@ function firstLine(text: string): string {
   return line.length > 180 ? `${line.slice(0, 180)}…` : line;
 }
 
-function QuickActions({ pipelines, waiting }: { pipelines: { id: string; name: string; published: boolean }[]; waiting: number }) {
+function QuickActions({ pipelines, waiting }: { pipelines: TKnownPipeline[]; waiting: number }) {
   const trpc = useTRPC();
   const router = useRouter();
   const { can } = useWorkspaceRole();

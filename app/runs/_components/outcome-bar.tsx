@@ -4,9 +4,10 @@ import { outcomeSegments, outcomeSummary, type TOutcomeKey } from '../_lib/count
  * The thin stacked bar of a run's delivery outcomes. The segments are
  * decoration; the same numbers are in its accessible name and title.
  */
-export function OutcomeBar({ counts, width = 120 }: { counts: Record<TOutcomeKey, number>; width?: number }) {
+export function OutcomeBar({ counts, width = 120, emptyLabel }: { counts: Record<TOutcomeKey, number>; width?: number; emptyLabel?: string }) {
   const segments = outcomeSegments(counts);
   const summary = outcomeSummary(counts);
+  if (segments.length === 0 && emptyLabel) return <span className="muted small">{emptyLabel}</span>;
   return (
     <span className="outcome-bar" style={{ width }} role="img" aria-label={`Delivery outcome: ${summary}`} title={summary}>
       {segments.length === 0 ? <span className="outcome-empty" /> : null}

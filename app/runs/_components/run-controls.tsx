@@ -33,7 +33,10 @@ export function RunControls(p: Props) {
   const router = useRouter();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [resetNode, setResetNode] = useState<string>('');
-  const [notice, setNotice] = useState<string | null>(null);
+  // A notice belongs to the status it was given in: once the run moves on, the status says it.
+  const [notice, setNoticeState] = useState<{ text: string; status: string } | null>(null);
+  const setNotice = (text: string | null) => setNoticeState(text === null ? null : { text, status: p.status });
+  const shownNotice = notice && notice.status === p.status ? notice.text : null;
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.run.pathKey() });
   const done = (message: string) => () => {
@@ -148,9 +151,9 @@ export function RunControls(p: Props) {
           {error.message}
         </p>
       ) : null}
-      {notice && !error ? (
+      {shownNotice && !error ? (
         <p className="run-notice" role="status">
-          {notice}
+          {shownNotice}
         </p>
       ) : null}
 

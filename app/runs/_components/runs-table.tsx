@@ -7,13 +7,14 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTRPC } from '../../_components/trpc';
 import { sumCounts } from '../_lib/counts';
 import { runsHref, type TRunFilters } from '../_lib/filters';
 import { formatCount, formatDateTime, formatDuration, runDurationMs, timeAgo } from '../_lib/format';
 import { isActive, RUN_STATUSES, STATUS_META, triggerLabel } from '../_lib/status';
 import type { TRunListItem } from '../_lib/types';
+import { useKnownPipelines } from '../_lib/use-known-pipelines';
 import { useNow } from '../_lib/use-now';
 import { OutcomeBar, OutcomeLegend } from './outcome-bar';
 import { StatusBadge } from './status-badge';
@@ -48,9 +49,15 @@ export function RunsTable({ filters }: { filters: TRunFilters }) {
   const runs = list.data?.runs;
   const now = useNow(anyActive(runs));
 
-  // Pipelines seen so far feed the filter. The pipeline router (pipeline.list)
-  // is not available yet, so names come from the runs themselves.
-  const [pipelines, setPipelines] = useState<Map<string, string>>(() => new Map());
+  // The filter lists the pipelines known from connections plus those seen in
+  // runs (a pipeline whose connections were deleted still has runs).
+  const known = useKnownPipelines().pipelines;
+  const [seen, setPipelines] = useState<Map<string, string>>(() => new Map());
+  const pipelines = useMemo(() => {
+    const all = new Map(seen);
+    for (const p of known) all.set(p.id, p.name);
+    return all;
+  }, [known, seen]);
   useEffect(() => {
     if (!runs?.length) return;
     setPipelines((prev) => {
@@ -233,7 +240,7 @@ function RunRow({ run, now, onPipeline }: { run: TRunListItem; now: number; onPi
         {c.exhausted > 0 ? <div className="small">+{formatCount(c.exhausted)} exhausted</div> : null}
       </td>
       <td>
-        <OutcomeBar counts={c} />
+        <OutcomeBar counts={c} emptyLabel={isActive(run.status) ? '—' : c.added + c.changed + c.removed === 0 ? 'no changes' : 'nothing delivered'} />
       </td>
     </tr>
   );

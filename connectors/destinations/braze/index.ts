@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { defineConnector } from '../../sdk/define';
 import { ConnectorError, isConnectorError, type FieldDescriptor, type FieldType, type JsonValue, type RowResult, type WriteContext, type WriteRow } from '../../sdk/types';
 import { api, baseUrl, ZTrackResponse } from './api';
-import { isFatal, notSent, settle, type RowOutcome } from './outcomes';
+import { isFatal, notSent, settle, type RowOutcome } from '../../sdk/outcomes';
 import { EXTERNAL_ID, ZBrazeConfig, ZBrazeCredentials, ZBrazeOptions, type TBrazeConfig, type TBrazeCredentials, type TBrazeOptions } from './schema';
 
 /** Attributes objects per /users/track request. */

@@ -17,7 +17,7 @@ import { defineConnector } from '../../sdk/define';
 import { ConnectorError, isConnectorError, type FieldDescriptor, type ObjectDescriptor, type WriteContext, type WriteRow } from '../../sdk/types';
 import { adAccount, graph } from './api';
 import { META_KEYS, isMetaKey, payloadValue, type MetaKey } from './normalize';
-import { isFatal, notSent, settle, type RowOutcome } from './outcomes';
+import { isFatal, notSent, settle, type RowOutcome } from '../../sdk/outcomes';
 import {
   ZMetaAudiencesConfig,
   ZMetaAudiencesCredentials,

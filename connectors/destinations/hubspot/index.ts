@@ -358,9 +358,10 @@ export const hubspotDestination = defineConnector({
     writes: 'records',
     modes: ['upsert', 'update', 'insert', 'mirror'],
     batchSize: MAX_BATCH,
-    // HubSpot allows 100 requests per 10 s per account (more on higher tiers).
-    // 10/s with no extra burst can never exceed that in any 10 s window.
-    rateLimit: { requestsPerSecond: 10, burst: 10 },
+    // HubSpot allows 100 requests per rolling 10 s per account (more on higher
+    // tiers). The shared limiter counts fixed one-second windows, and any 10 s
+    // span touches at most 11 of them: 11 × 9 = 99 stays under the limit.
+    rateLimit: { requestsPerSecond: 9 },
     deletes: true,
     idempotencyKey: false,
     // batch/read is consistent, but custom objects without a unique property

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineConnector } from '../../sdk/define';
 import { ConnectorError, isConnectorError, type FieldDescriptor, type FieldType, type JsonValue, type RowResult, type WriteContext, type WriteRow } from '../../sdk/types';
 import { api, mergeFields, problemField, problemMessage, subscriberHash, ZProblem, type TMergeField } from './api';
-import { isFatal, notSent, settle, type RowOutcome } from './outcomes';
+import { isFatal, notSent, settle, type RowOutcome } from '../../sdk/outcomes';
 import {
   MEMBER_FIELDS,
   ZMailchimpConfig,

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { defineConnector } from '../../sdk/define';
 import { ConnectorError, isConnectorError, type ObjectDescriptor, type RowResult, type WriteContext } from '../../sdk/types';
 import { slack } from './api';
-import { notSent, settle, type RowOutcome } from './outcomes';
+import { notSent, settle, type RowOutcome } from '../../sdk/outcomes';
 import { TEXT_FIELD, ZSlackConfig, ZSlackCredentials, ZSlackOptions, type TSlackConfig, type TSlackCredentials, type TSlackOptions } from './schema';
 import { digestText, rowText } from './template';
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { slackDestination } from '../../../connectors/destinations/slack';
-import { settle } from '../../../connectors/destinations/slack/outcomes';
+import { settle } from '../../../connectors/sdk/outcomes';
 import { ZSlackConfig, ZSlackOptions, type TSlackConfig, type TSlackCredentials, type TSlackOptions } from '../../../connectors/destinations/slack/schema';
 import { ConnectorError, isConnectorError, type SyncMode, type WriteContext, type WriteRow } from '../../../connectors/sdk/types';
 import { testWriteContext } from '../../helpers/connector-context';

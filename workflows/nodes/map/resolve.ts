@@ -44,7 +44,8 @@ export function resolveMap(config: TMapConfig, input: TColumn[] | null, nodeId: 
     }
     seen.add(m.field);
     const descriptor = snapshot?.fields.find((f) => f.name === m.field);
-    if (snapshot && !descriptor) {
+    // An object without fixed fields (a webhook's rows, the test sink) takes any field the map defines.
+    if (snapshot && snapshot.fields.length > 0 && !descriptor) {
       issues.push(
         issue('unknown_destination_field', `${where}: ${snapshot.object} has no field "${m.field}" — fix: pick one of its fields, or refresh the field list`, { nodeId, path: [...path, 'field'] }),
       );

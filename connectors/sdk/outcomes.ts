@@ -6,10 +6,10 @@
  *     applied: they get NO result, which the engine reads as "unknown" (it
  *     looks them up before any retry).
  *
- * The same helper exists in the other multi-request destinations; it belongs in
- * connectors/sdk once the SDK owner agrees.
+ * For destinations that send one request per row (or per small group) inside a
+ * single write() call: Mailchimp, Braze, Meta Audiences, Slack.
  */
-import { ConnectorError, type Applied, type RowResult, type WriteRow } from '../../sdk/types';
+import { ConnectorError, type Applied, type RowResult, type WriteRow } from './types';
 
 export type RowOutcome = { row: WriteRow; result: RowResult } | { row: WriteRow; error: ConnectorError };
 

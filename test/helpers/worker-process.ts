@@ -1,0 +1,64 @@
+/**
+ * Worker PROCESSES on the test database and Temporal server, for tests that
+ * kill workers or need two of them (rate limits across processes).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { writeWorkflowBundle } from '../../workflows/temporal/worker';
+
+let bundle: Promise<string> | undefined;
+
+/** The workflow bundle written once per test file, so processes skip webpack. */
+export function bundleFile(): Promise<string> {
+  bundle ??= (async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bf-bundle-'));
+    const file = path.join(dir, 'workflows.js');
+    await writeWorkflowBundle(file);
+    return file;
+  })();
+  return bundle;
+}
+
+export type WorkerProc = { child: ChildProcess; ready: Promise<void>; kill(signal?: NodeJS.Signals): Promise<void> };
+
+export async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      BACKFLOW_WORKFLOW_BUNDLE: await bundleFile(),
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('polling')) resolve();
+    });
+    child.once('exit', (code, signal) => reject(new Error(`worker exited (${signal ?? code}) before polling: ${stderr}`)));
+  });
+  ready.catch(() => {});
+  return {
+    child,
+    ready,
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
