@@ -81,7 +81,8 @@ async function setUpPipeline(stack: Stack, sandbox: SandboxProcess, warehouse: s
     });
   };
   const source = await mk('source', 'duckdb', { path: warehouse }, {});
-  const dest = await mk('destination', 'hubspot', { baseUrl: sandbox.url, timeoutMs: 10_000 }, { type: 'private_app', accessToken: TOKEN });
+  // A long client timeout: a held create must still be pending when the harness kills the worker.
+  const dest = await mk('destination', 'hubspot', { baseUrl: sandbox.url, timeoutMs: 120_000 }, { type: 'private_app', accessToken: TOKEN });
   const pipeline = await db.pipeline.create({ data: { workspaceId: ws.id, name: 'chaos', draft: {} } });
   const plan = ZPlan.parse({
     version: 1,

@@ -11,8 +11,10 @@ export default class SummaryReporter implements Reporter {
         if (state === 'passed') passed++;
         else if (state === 'failed') failed++;
       }
-      // A file that failed to load counts as a failure even with no tests collected.
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
+      // A file that failed to load, or a hook that threw (its tests are then
+      // skipped), is a failure too.
+      if (mod.errors().length > 0) failed++;
+      for (const suite of mod.children.allSuites()) if (suite.errors().length > 0) failed++;
     }
     failed += unhandledErrors.length;
     console.log(`\n${passed} passed, ${failed} failed`);

@@ -115,7 +115,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new EnvError(variable, shown);
   }
   const v = parsed.data;
-  const dataDir = path.resolve(PROJECT_ROOT, v.DATA_DIR);
+  const dataDir = path.resolve(/*turbopackIgnore: true*/ PROJECT_ROOT, v.DATA_DIR);
   return {
     ...v,
     dataDir,
@@ -125,7 +125,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     temporalAddress: v.TEMPORAL_ADDRESS ?? `127.0.0.1:${v.TEMPORAL_PORT}`,
     usesLocalTemporal: v.TEMPORAL_ADDRESS === undefined,
     temporalUiUrl: v.TEMPORAL_UI_URL ?? `http://localhost:${v.TEMPORAL_UI_PORT}`,
-    warehousePath: path.resolve(PROJECT_ROOT, v.WAREHOUSE_PATH ?? path.join(v.DATA_DIR, 'warehouse.duckdb')),
+    warehousePath: path.resolve(/*turbopackIgnore: true*/ PROJECT_ROOT, v.WAREHOUSE_PATH ?? path.join(v.DATA_DIR, 'warehouse.duckdb')),
   };
 }
 

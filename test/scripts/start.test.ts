@@ -39,7 +39,7 @@ async function start(env: Record<string, string>): Promise<{ code: number | null
     // cwd is a temp dir without .env, so only these variables apply.
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], {
       cwd: ROOT,
-      env: { ...base, ...env, BACKFLOW_IGNORE_DOTENV: '1' },
+      env: { NODE_ENV: 'test', ...base, ...env, BACKFLOW_IGNORE_DOTENV: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -35,7 +35,14 @@ export function excerpt(payload: unknown): string | null {
  * outcome in a done batch count as accepted) and copies the rows into
  * sync_state, without touching each staged row.
  */
-export async function commitWholeBatch(deps: EngineDeps, t: LoadedTarget, batchNo: number, op: Operation, recordKeys: string[]): Promise<void> {
+export async function commitWholeBatch(
+  deps: EngineDeps,
+  t: LoadedTarget,
+  batchNo: number,
+  op: Operation,
+  recordKeys: string[],
+  usedIntents: boolean,
+): Promise<void> {
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
@@ -57,7 +64,9 @@ export async function commitWholeBatch(deps: EngineDeps, t: LoadedTarget, batchN
         [t.syncTargetId, t.runTargetId, batchNo, t.runId],
       );
     }
-    await client.query(`DELETE FROM delivery_intents WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, recordKeys]);
+    if (usedIntents) {
+      await client.query(`DELETE FROM delivery_intents WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, recordKeys]);
+    }
     await client.query(`INSERT INTO run_batches (run_target_id, batch_no) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [t.runTargetId, batchNo]);
     await client.query('COMMIT');
   } catch (err) {

@@ -258,7 +258,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       const seen = new Map(results.map((r) => [r.recordKey, r]));
       const untouched = group.length === staged.rows.length && staged.rows.every((x) => x.outcome === null);
       if (untouched && results.length === group.length && group.every((k) => seen.get(k)?.status === 'accepted' && !seen.get(k)?.externalId)) {
-        await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group);
+        await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group, ledger && guardCreates(rows[0]!.op));
         result.accepted += group.length;
         done += group.length;
         progress();

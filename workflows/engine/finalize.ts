@@ -142,6 +142,8 @@ export async function finalizeRun(deps: EngineDeps, runId: string, opts: { error
     },
   });
   await deps.pool.query('DELETE FROM sync_locks WHERE run_id = $1', [runId]);
+  // Row errors hold payload excerpts (personal data): keep them 30 days.
+  await purgeOldErrors(deps);
   return { status };
 }
 
