@@ -17,6 +17,9 @@ import { finalizeRun, finalizeTarget, type FinalizeInput, type FinalizeResult } 
 import { pin, type PinInput, type PinResult } from '../engine/pin';
 import { EngineError, loadTarget, type EngineDeps, type LoadedTarget } from '../engine/target';
 import type { Db } from '../../app/_server/db';
+import { ConnectionConfigError } from '../../app/_server/connections/runtime';
+import { DecryptError } from '../../app/_server/crypto';
+import { isConnectorError } from '../../connectors/sdk/types';
 
 export type ActivityDeps = Partial<EngineDeps> & {
   db: Db;
@@ -29,12 +32,21 @@ function engine(deps: ActivityDeps): EngineDeps {
   return deps as EngineDeps;
 }
 
-/** Fatal engine errors must not be retried by Temporal: the same input fails the same way. */
+/**
+ * Errors that the same input reproduces must not be retried by Temporal: fatal
+ * engine errors, non-retryable connector errors (bad SQL, bad credentials, a
+ * missing table), and stored connections that cannot be read.
+ */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof EngineError && err.fatal) throw ApplicationFailure.create({ message: err.message, type: 'EngineError', nonRetryable: true });
+    const fatal =
+      (err instanceof EngineError && err.fatal) ||
+      (isConnectorError(err) && !err.retryable) ||
+      err instanceof ConnectionConfigError ||
+      err instanceof DecryptError;
+    if (fatal) throw ApplicationFailure.create({ message: (err as Error).message, type: 'EngineError', nonRetryable: true });
     throw err;
   }
 }

@@ -215,4 +215,19 @@ describe('sync engine on Temporal', () => {
     expect(errors.rows.map((e) => e.record_key)).toEqual(['(null)', '2', '2', '3', '4', '5']);
     expect(errors.rows.find((e) => e.record_key === '5')?.reason).toMatch(/match key value is NULL/);
   });
+
+  it('fails a run fast and clearly when the warehouse refuses the SQL (no blind retries)', async () => {
+    const db = testDb();
+    const { pipeline } = await createPipelineWithPlan(db, workspaceId, () => [
+      { ...path1()[0]!, sql: duckdbSql('no_such_table', 'id', ['email', 'score', 'active', 'updated_at']) },
+    ]);
+    const started = Date.now();
+    const { runId, result } = await run(pipeline.id);
+    expect(result.status).toBe('failed');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const runRow = await db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(runRow.error).toMatch(/no_such_table/);
+    const t = await targetOf(runId);
+    expect(t).toMatchObject({ status: 'failed', queried: 0 });
+  });
 });
