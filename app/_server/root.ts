@@ -3,6 +3,7 @@ import { connectionRouter } from './routers/connection';
 import { healthRouter } from './routers/health';
 import { pipelineRouter } from './routers/pipeline';
 import { runRouter } from './routers/run';
+import { scheduleRouter } from './routers/schedule';
 import { systemRouter } from './routers/system';
 import { workspaceRouter } from './routers/workspace';
 import { createCallerFactory, createTRPCRouter } from './trpc';
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   health: healthRouter,
   pipeline: pipelineRouter,
   run: runRouter,
+  schedule: scheduleRouter,
   system: systemRouter,
   workspace: workspaceRouter,
 });
