@@ -8,6 +8,7 @@ import { WorkspaceSwitcher } from './workspace-switcher';
 
 const NAV = [
   { href: '/', label: 'Overview' },
+  { href: '/pipelines', label: 'Pipelines' },
   { href: '/runs', label: 'Runs' },
   { href: '/connections', label: 'Connections' },
   { href: '/settings/members', label: 'Members' },

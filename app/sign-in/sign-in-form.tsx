@@ -28,7 +28,8 @@ export function SignInForm() {
   }
 
   return (
-    <form onSubmit={onSubmit} className="form" aria-label="Sign in">
+    // method="post": without JavaScript the password must never land in the URL.
+    <form onSubmit={onSubmit} className="form" aria-label="Sign in" method="post">
       <label>
         Email
         <input name="email" type="email" autoComplete="username" required autoFocus />

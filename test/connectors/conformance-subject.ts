@@ -42,4 +42,10 @@ export type ConformanceSubject = {
   reset(): Promise<void>;
   /** Largest number of rows one API request may carry (the documented limit). */
   apiMaxBatch: number;
+  /**
+   * Requests per second for the cross-process rate-limit check, in place of the
+   * connector's declared rate, when that rate is too high to reach in a short
+   * test (the check needs a few windows' worth of requests). Optional.
+   */
+  testRateLimit?: number;
 };

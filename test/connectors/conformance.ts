@@ -17,26 +17,57 @@
  * cannot be upserted; add/remove for audiences) and remembers external ids the
  * way sync_state does.
  *
+ * Engine-level checks (through workflows/engine, against the same sandbox):
+ * - the connector takes one limiter token per API request, and two worker-like
+ *   processes (test/connectors/engine-probe.ts) sharing the REAL PostgreSQL
+ *   limiter for one account keep the account's budget, judged from the
+ *   sandbox's request timestamps;
+ * - a batch the destination applied but the engine never committed (the worker
+ *   died in between) is replayed by deliverBatch without a duplicate side
+ *   effect: upserts/adds are re-sent idempotently, idempotency keys dedupe,
+ *   pending creates are resolved by lookup(), and events that cannot be
+ *   deduplicated are reported instead of re-sent;
+ * - replaying a committed batch sends nothing.
+ * These stage rows straight into run_rows for a hand-written plan, so they do
+ * not depend on a warehouse or on Temporal.
+ *
  * Subjects: injectFault('timeout') must hold the request longer than the
  * connector's own timeout set in start() (keep that timeout short, ~1–2 s), and
- * countByMatch / writeRequestSizes read the sandbox's /__sandbox endpoints.
+ * countByMatch / writeRequestSizes / requestTimestamps read the sandbox's
+ * /__sandbox endpoints. The settings start() returns must be JSON (the probes
+ * receive them as a file). A connector whose declared rate is too high to
+ * reach in a short test sets `testRateLimit`.
  */
-import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
+import { z } from 'zod';
 import {
   FIELD_TYPES,
   isConnectorError,
   type AnyDestination,
   type ConnectorError,
+  type DestinationCapabilities,
+  type FieldType,
+  type JsonValue,
   type LookupResult,
   type ObjectDescriptor,
   type Operation,
   type RowResult,
-  type WriteContext,
   type WriteRow,
 } from '../../connectors/sdk/types';
+import type { TPlanField } from '../../workflows/compile/plan';
+import { writePendingIntents } from '../../workflows/engine/commit';
+import { deliverBatch, idempotencyKey, type DeliverOptions } from '../../workflows/engine/deliver';
+import { objectUpserts, operationFor } from '../../workflows/engine/diff';
+import { canonicalText, contentHash, encodeCanonical, fieldsSignature, payloadFromCanonical } from '../../workflows/engine/hash';
+import { createLimiterFactory } from '../../workflows/engine/limiter';
+import { pin, releaseLocks } from '../../workflows/engine/pin';
+import { loadTarget, type EngineDeps, type LoadedTarget } from '../../workflows/engine/target';
 import { testWriteContext } from '../helpers/connector-context';
+import { createWorkspace, testDb, testPool } from '../helpers/db';
+import { createConnection, createPipelineWithPlan } from '../helpers/pipelines';
 import type { ConformanceEnv, ConformanceRow, ConformanceSubject } from './conformance-subject';
+import { budgetViolation, limiterBudget, startProbes, type ProbeGroup, type TProbeSpec } from './engine-probe-lib';
 
 export type { ConformanceSubject } from './conformance-subject';
 
@@ -78,13 +109,15 @@ class Harness {
     return this.subject.connector;
   }
 
-  ctx(credentials: unknown = this.settings.credentials): WriteContext<unknown, unknown, unknown> {
+  /** A context with an in-memory limiter (its `taken` counts tokens); the connector's declared rate unless given. */
+  ctx(credentials: unknown = this.settings.credentials, requestsPerSecond?: number) {
     const ctx = testWriteContext(this.connector, {
       credentials,
       config: this.settings.config,
       object: this.subject.object,
       mode: this.subject.mode,
       options: this.settings.options,
+      ...(requestsPerSecond ? { requestsPerSecond } : {}),
     });
     return { ...ctx, connectionName: CONNECTION_NAME };
   }
@@ -154,10 +187,128 @@ function expectRetryableOutcome(o: Outcome, rows: ConformanceRow[], applied: 'no
   for (const r of o.results) expect(r.status, `row ${r.recordKey}: ${r.message ?? ''}`).toBe('retryable');
 }
 
+// ───────────────────────── engine-level fixtures ─────────────────────────
+
+const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
+/** Short backoffs: the checks below never wait on a real retry schedule. */
+const FAST_RETRIES: DeliverOptions = { baseBackoffMs: 50, maxBackoffMs: 1_000 };
+
+/** Plan fields for the subject's rows, typed from their values (numbers travel as 'number'). */
+function planFields(rows: ConformanceRow[]): TPlanField[] {
+  const typeOf = (v: JsonValue): FieldType | null =>
+    v === null ? null : typeof v === 'string' ? 'string' : typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'json';
+  const types = new Map<string, FieldType | null>();
+  for (const r of rows) {
+    for (const [name, value] of Object.entries(r.fields)) {
+      const t = typeOf(value);
+      const prev = types.get(name) ?? null;
+      if (prev && t && prev !== t) throw new Error(`subject rows hold ${prev} and ${t} values in field "${name}" — fix: give the field one type in row(i)`);
+      types.set(name, prev ?? t);
+    }
+  }
+  return [...types].map(([name, type]): TPlanField => ({ name, type: type ?? 'string', whenNull: 'send_null', onlyIfEmpty: false }));
+}
+
+/**
+ * Rows whose delivery the engine guards with a pending intent: mirrors
+ * guardCreates in workflows/engine/deliver.ts (non-idempotent creates of
+ * records, and of events without an idempotency key).
+ */
+function engineGuardsCreate(op: Operation, caps: DestinationCapabilities): boolean {
+  return op === 'create' && (caps.writes === 'records' || (caps.writes === 'events' && !caps.idempotencyKey));
+}
+
+type EngineBatch = { deps: EngineDeps; t: LoadedTarget; runId: string; batchNo: number; rows: WriteRow[] };
+
+/**
+ * One run of a one-path pipeline to the subject's sandbox, pinned, with the
+ * given rows staged as batch 0 exactly as extract + diff would leave them
+ * (label 'added', the operation the engine chooses, the canonical payload and
+ * its content hash). `rows` are the WriteRows deliverBatch will build from it.
+ */
+async function stageEngineBatch(subject: ConformanceSubject, env: ConformanceEnv, object: ObjectDescriptor | undefined, source: ConformanceRow[]): Promise<EngineBatch> {
+  const db = testDb();
+  const pool = testPool();
+  const deps: EngineDeps = { db, pool, limiterFactory: createLimiterFactory(pool), log: quietLog };
+  const caps = subject.connector.capabilities;
+  const { workspace } = await createWorkspace(db);
+  // The source is never read: the rows are staged directly.
+  const src = await createConnection(db, workspace.id, { kind: 'source', connector: 'duckdb', config: {} });
+  const dest = await createConnection(db, workspace.id, {
+    kind: 'destination',
+    name: CONNECTION_NAME,
+    connector: subject.connector.slug,
+    config: env.config,
+    credentials: env.credentials,
+  });
+  const fields = planFields(source);
+  const matchField = source[0]!.match.field;
+  const { pipeline } = await createPipelineWithPlan(db, workspace.id, () => [
+    {
+      id: 'dest',
+      source: { connectionId: src.id, dialect: 'duckdb' },
+      sql: 'SELECT 1',
+      fields,
+      matchField,
+      destination: {
+        connectionId: dest.id,
+        connector: subject.connector.slug,
+        object: subject.object,
+        mode: subject.mode,
+        options: z.record(z.string(), z.unknown()).parse(env.options),
+      },
+    },
+  ]);
+  const runId = `run_${randomUUID()}`;
+  const pinned = await pin(deps, { runId, pipelineId: pipeline.id, trigger: 'conformance' });
+  if (!pinned.ok) throw new Error(`${subject.name}: pin failed: ${pinned.reason}`);
+  const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
+
+  const op = operationFor(subject.mode, 'added', objectUpserts(object, caps));
+  if (!op) throw new Error(`${subject.name}: ${subject.mode} mode sends no added rows`);
+  const signature = fieldsSignature(t.path.fields);
+  const staged = source.map((r) => {
+    const payload = encodeCanonical(t.path.fields.map((f) => canonicalText(f.type, r.fields[f.name] ?? null)));
+    return { r, payload, hash: contentHash(signature, payload) };
+  });
+  const batchNo = 0;
+  await pool.query(
+    `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
+     SELECT $1, u.k, u.m, u.h, 'added', u.p, $2, $3 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(k, m, h, p)`,
+    [t.runTargetId, op, batchNo, staged.map((x) => x.r.recordKey), staged.map((x) => x.r.match.value), staged.map((x) => x.hash), staged.map((x) => x.payload)],
+  );
+  const rows: WriteRow[] = staged.map(({ r, payload, hash }) => ({
+    recordKey: r.recordKey,
+    op,
+    fields: payloadFromCanonical(t.path.fields, payload),
+    match: { field: t.path.matchField, value: r.match.value },
+    idempotencyKey: idempotencyKey(t.syncTargetId, r.recordKey, hash, op),
+  }));
+  // The staged payload must decode to the subject's own row, or the checks would test something else.
+  for (const [i, row] of rows.entries()) expect(row.fields, `staged payload of ${row.recordKey}`).toEqual(source[i]!.fields);
+  return { deps, t, runId, batchNo, rows };
+}
+
+/** Record keys the engine counts as accepted: an 'accepted' outcome, or no outcome in a batch marked done (fast path). */
+async function acceptedKeys(b: EngineBatch): Promise<string[]> {
+  const r = await b.deps.pool.query<{ record_key: string }>(
+    `SELECT record_key FROM run_rows r WHERE run_target_id = $1 AND batch_no = $2
+       AND (outcome = 'accepted' OR (outcome IS NULL AND EXISTS (SELECT 1 FROM run_batches x WHERE x.run_target_id = r.run_target_id AND x.batch_no = r.batch_no)))`,
+    [b.t.runTargetId, b.batchNo],
+  );
+  return r.rows.map((x) => x.record_key).sort();
+}
+
+async function syncedKeys(b: EngineBatch): Promise<string[]> {
+  const r = await b.deps.pool.query<{ record_key: string }>(`SELECT record_key FROM sync_state WHERE sync_target_id = $1`, [b.t.syncTargetId]);
+  return r.rows.map((x) => x.record_key).sort();
+}
+
 export function describeConformance(subject: ConformanceSubject): void {
   describe(`destination conformance: ${subject.name}`, () => {
     let env: ConformanceEnv | undefined;
     let h: Harness;
+    let probes: ProbeGroup | undefined;
     const caps = subject.connector.capabilities;
     const records = caps.writes === 'records';
     // Without an idempotency key, a re-sent event is a second event: only the
@@ -166,6 +317,8 @@ export function describeConformance(subject: ConformanceSubject): void {
     const deletes = caps.deletes && (caps.modes.includes('mirror') || caps.modes.includes('add_remove'));
 
     beforeAll(async () => {
+      // Worker-like processes for the rate-limit check start loading now, while the other checks run.
+      probes = startProbes(subject.connector.slug, 2);
       env = await subject.start();
       const c = subject.connector;
       h = new Harness(subject, {
@@ -179,6 +332,7 @@ export function describeConformance(subject: ConformanceSubject): void {
     });
 
     afterAll(async () => {
+      await probes?.stop();
       await env?.stop();
     });
 
@@ -325,10 +479,114 @@ export function describeConformance(subject: ConformanceSubject): void {
       expect(await subject.countByMatch(rows[0]!.match.value)).toBe(1);
     });
 
-    // engine-level checks: added by the sync-engine work
     describe('engine-level checks (through the sync engine)', () => {
-      test.todo('the account rate limit holds across two worker processes (from the sandbox request timestamps)');
-      test.todo('a replayed batch causes no duplicate side effect (intent ledger + lookup)');
+      const keysOf = (rows: { recordKey: string }[]) => rows.map((r) => r.recordKey).sort();
+      const started = (): ConformanceEnv => {
+        if (!env) throw new Error(`${subject.name}: start() did not run`);
+        return env;
+      };
+
+      test('takes one limiter token per API request, so a shared budget counts every request', async () => {
+        // A generous rate: this counts tokens, it does not wait for them.
+        const ctx = h.ctx(h.settings.credentials, 1_000);
+        const rows = [subject.row(0), subject.row(1), subject.row(2)];
+        expectAccepted(await h.write(rows, 'put', ctx));
+        expectAccepted(await h.write(rows, 'put', ctx));
+        const requests = (await subject.requestTimestamps()).length;
+        expect(requests).toBeGreaterThan(0);
+        expect(ctx.limiter.taken, `${ctx.limiter.taken} limiter tokens for ${requests} requests the server logged`).toBe(requests);
+      });
+
+      test('the account rate limit holds across two worker processes (from the sandbox request timestamps)', { timeout: 120_000 }, async () => {
+        const e = started();
+        const rate = subject.testRateLimit ?? caps.rateLimit.requestsPerSecond;
+        const { perWindow, windowMs } = limiterBudget(rate);
+        // Enough requests for at least four windows: two unshared budgets would finish in half the time.
+        const perProcess = Math.ceil(1.5 * perWindow) + 1;
+        const accountKey = `conformance:${randomUUID()}`;
+        const spec = (p: number): TProbeSpec => ({
+          databaseUrl: inject('databaseUrl'),
+          connectionName: CONNECTION_NAME,
+          accountKey,
+          requestsPerSecond: rate,
+          credentials: e.credentials,
+          config: e.config,
+          options: e.options,
+          object: subject.object,
+          mode: subject.mode,
+          rows: h.toWrite(Array.from({ length: perProcess }, (_, i) => subject.row(20_000 + p * 1_000 + i)), 'put'),
+        });
+        if (!probes) throw new Error('probes were not started');
+        const reports = await probes.run([spec(0), spec(1)]);
+        for (const [p, r] of reports.entries()) {
+          expect(r.problems, `probe ${p}`).toEqual([]);
+          expect(r.accepted, `probe ${p}`).toBe(perProcess);
+        }
+        // The two processes really competed: their write loops overlapped in time.
+        expect(Math.max(...reports.map((r) => r.startedAt))).toBeLessThan(Math.min(...reports.map((r) => r.finishedAt)));
+
+        const times = await subject.requestTimestamps();
+        const tokens = reports.reduce((n, r) => n + r.tokens, 0);
+        expect(times.length, `${tokens} limiter tokens across both processes for ${times.length} requests the server logged`).toBe(tokens);
+        expect(times.length).toBeGreaterThan(2 * perWindow);
+        expect(budgetViolation(times, perWindow, windowMs)).toBeNull();
+      });
+
+      test('a replayed batch causes no duplicate side effect (intent ledger + lookup)', { timeout: 60_000 }, async () => {
+        const source = [subject.row(0), subject.row(1), subject.row(2)];
+        const b = await stageEngineBatch(subject, started(), h.object, source);
+        try {
+          // The first attempt, as deliverBatch makes it: intents, then the write,
+          // which the destination applies; then the worker dies before committing.
+          await writePendingIntents(b.deps, b.t, b.rows.filter((r) => engineGuardsCreate(r.op, caps)));
+          const first = await subject.connector.write(b.rows, b.t.destination.ctx);
+          expectOneResultPerRow(b.rows, first);
+          expectAccepted(first);
+          const writesBefore = (await subject.writeRequestSizes()).length;
+
+          // Temporal retries the activity: the replay.
+          const replay = await deliverBatch(b.deps, b.t, b.batchNo, FAST_RETRIES);
+          expect(replay.staged).toBe(source.length);
+          if (caps.writes === 'events' && !caps.idempotencyKey) {
+            // Nothing can tell whether these arrived, and re-sending would post them twice: reported, not sent.
+            expect((await subject.writeRequestSizes()).length, 'the replay sent events again').toBe(writesBefore);
+            expect(replay).toMatchObject({ accepted: 0, rejected: 0, exhausted: source.length });
+            const errors = await b.deps.pool.query<{ record_key: string }>(
+              `SELECT record_key FROM run_row_errors WHERE run_target_id = $1 AND kind = 'exhausted'`,
+              [b.t.runTargetId],
+            );
+            expect(errors.rows.map((x) => x.record_key).sort()).toEqual(keysOf(source));
+            expect(await syncedKeys(b)).toEqual([]);
+          } else {
+            expect(replay).toMatchObject({ accepted: source.length, rejected: 0, exhausted: 0 });
+            expect(await acceptedKeys(b)).toEqual(keysOf(source));
+            expect(await syncedKeys(b)).toEqual(keysOf(source));
+          }
+          for (const r of source) expect(await subject.countByMatch(r.match.value), `records/events for ${r.match.value} after the replay`).toBe(1);
+        } finally {
+          await releaseLocks(b.deps, b.runId);
+        }
+      });
+
+      test('an engine replay of a committed batch sends nothing', { timeout: 60_000 }, async () => {
+        const source = [subject.row(0), subject.row(1), subject.row(2)];
+        const b = await stageEngineBatch(subject, started(), h.object, source);
+        try {
+          const first = await deliverBatch(b.deps, b.t, b.batchNo, FAST_RETRIES);
+          expect(first).toMatchObject({ staged: source.length, accepted: source.length, rejected: 0, exhausted: 0 });
+          expect(await acceptedKeys(b)).toEqual(keysOf(source));
+          const requestsBefore = (await subject.requestTimestamps()).length;
+          expect(requestsBefore).toBeGreaterThan(0);
+
+          const again = await deliverBatch(b.deps, b.t, b.batchNo, FAST_RETRIES);
+          // Nothing staged, nothing sent; it reports what the committed rows ended as.
+          expect(again).toEqual({ batchNo: b.batchNo, staged: 0, accepted: source.length, rejected: 0, exhausted: 0, skipped: 0 });
+          expect((await subject.requestTimestamps()).length, 'the replay of a committed batch reached the destination').toBe(requestsBefore);
+          for (const r of source) expect(await subject.countByMatch(r.match.value), r.match.value).toBe(1);
+        } finally {
+          await releaseLocks(b.deps, b.runId);
+        }
+      });
     });
   });
 }

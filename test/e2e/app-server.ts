@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
@@ -28,9 +28,29 @@ async function newestMtime(dir: string): Promise<number> {
 
 let building: Promise<void> | undefined;
 
+/** Test files run in parallel processes: one builds while the others wait (an atomic mkdir lock). */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(ROOT, `${E2E_DIST_DIR}.lock`);
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs).catch(() => Date.now()));
+      if (age > 20 * 60_000) await rm(lock, { recursive: true, force: true }); // a crashed builder
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 /** `next build` into .next-e2e unless a build newer than every source file exists. */
 export function ensureBuild(): Promise<void> {
-  building ??= (async () => {
+  building ??= withBuildLock(async () => {
     const buildId = path.join(ROOT, E2E_DIST_DIR, 'BUILD_ID');
     if (existsSync(buildId)) {
       const built = (await stat(buildId)).mtimeMs;
@@ -42,7 +62,7 @@ export function ensureBuild(): Promise<void> {
       env: { ...process.env, NEXT_DIST_DIR: E2E_DIST_DIR, NEXT_TELEMETRY_DISABLED: '1' },
       maxBuffer: 64 * 1024 * 1024,
     });
-  })();
+  });
   return building;
 }
 

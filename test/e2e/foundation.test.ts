@@ -46,7 +46,8 @@ describe('foundation in the browser', () => {
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill('definitely-not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Wrong email or password/);
+    // (Next.js adds its own role=alert route announcer, so look inside the form.)
+    await expect.poll(() => page.locator('form[aria-label="Sign in"] [role=alert]').textContent()).toMatch(/Wrong email or password/);
     expect(page.url()).toContain('/sign-in');
 
     await page.getByLabel('Password').fill(admin.password);

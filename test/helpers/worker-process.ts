@@ -24,14 +24,15 @@ export function bundleFile(): Promise<string> {
 
 export type WorkerProc = { child: ChildProcess; ready: Promise<void>; kill(signal?: NodeJS.Signals): Promise<void> };
 
-export async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, string> = {}): Promise<WorkerProc> {
+/** `address`: another Temporal server than the run's shared one (e.g. a test's own dev server). */
+export async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, string> = {}, address = inject('temporalAddress')): Promise<WorkerProc> {
   const root = path.resolve(import.meta.dirname, '../..');
   const child = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
     cwd: root,
     env: {
       ...process.env,
       DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_ADDRESS: address,
       TEMPORAL_TASK_QUEUE: taskQueue,
       BACKFLOW_WORKFLOW_BUNDLE: await bundleFile(),
       ...extraEnv,

@@ -99,7 +99,21 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
      ORDER BY record_key`,
     [t.runTargetId, batchNo],
   );
-  if (staged.rows.length === 0) return result; // already committed: a replay sends nothing
+  if (staged.rows.length === 0) {
+    // Already committed (a replay, e.g. after the completion was lost): send
+    // nothing, and report what the batch's rows ended as.
+    const done = await deps.pool.query<{ accepted: number; rejected: number; exhausted: number; skipped: number }>(
+      `SELECT
+         count(*) FILTER (WHERE r.outcome = 'accepted' OR (r.outcome IS NULL AND b.batch_no IS NOT NULL))::int AS accepted,
+         count(*) FILTER (WHERE r.outcome = 'rejected')::int AS rejected,
+         count(*) FILTER (WHERE r.outcome = 'exhausted')::int AS exhausted,
+         count(*) FILTER (WHERE r.outcome = 'skipped')::int AS skipped
+       FROM run_rows r LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
+       WHERE r.run_target_id = $1 AND r.batch_no = $2`,
+      [t.runTargetId, batchNo],
+    );
+    return { ...result, ...done.rows[0]! };
+  }
   result.staged = staged.rows.length;
 
   const fieldsOnlyIfEmpty = t.path.fields.filter((f) => f.onlyIfEmpty).map((f) => f.name);

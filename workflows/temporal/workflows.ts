@@ -264,6 +264,7 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
       const p: Promise<void> = long
         .deliverBatch({ runTargetId: t.runTargetId, batchNo, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
         .then((r) => {
+          // A replayed batch (its first completion was lost) reports its committed counts too.
           t.batchesDone++;
           t.accepted += r.accepted;
           t.rejected += r.rejected;

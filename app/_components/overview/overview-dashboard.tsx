@@ -2,10 +2,9 @@
 /**
  * The Overview's live part: headline numbers, the last 7 days of runs by
  * status and of rows synced, the latest failures, and quick actions. Data
- * comes from run.list (paged over the week) and connection.list; pipeline
- * counts come from the connections' usage until a pipeline router exists.
+ * comes from run.list (paged over the week), pipeline.list and connection.list.
  */
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useMemo, type ReactNode } from 'react';
@@ -26,8 +25,10 @@ import { useRecentRuns } from './use-recent-runs';
 const DAYS = 7;
 
 export function OverviewDashboard() {
+  const trpc = useTRPC();
   const recent = useRecentRuns(DAYS);
-  const { pipelines, connections } = useKnownPipelines();
+  const { pipelines, query: pipelineList } = useKnownPipelines();
+  const connections = useQuery(trpc.connection.list.queryOptions());
   const runs = useMemo(() => recent.data?.runs ?? [], [recent.data]);
   const now = new Date();
   const buckets = useMemo(() => bucketRunsByDay(runs, new Date(), DAYS), [runs]);
@@ -63,8 +64,8 @@ export function OverviewDashboard() {
         <StatTile label="Active now" value={recent.isLoading ? '…' : formatCount(activeRuns.length)} href={activeRuns.length === 1 ? `/runs/${activeRuns[0]?.id}` : '/runs'}>
           {waiting.length > 0 ? <span className="attention-text">⚠ {waiting.length} waiting for confirmation</span> : 'runs in progress'}
         </StatTile>
-        <StatTile label="Pipelines" value={connections.isLoading ? '…' : formatCount(pipelines.length)}>
-          {ranThisWeek} ran this week
+        <StatTile label="Pipelines" value={pipelineList.isLoading ? '…' : formatCount(pipelines.length)} href="/pipelines">
+          {pipelines.filter((p) => p.published).length} published · {ranThisWeek} ran this week
         </StatTile>
         <StatTile label="Connections" value={connections.isLoading ? '…' : formatCount(sources + destinations)} href="/connections">
           {sources} source{sources === 1 ? '' : 's'} · {destinations} destination{destinations === 1 ? '' : 's'}
@@ -202,11 +203,18 @@ function QuickActions({ pipelines, waiting }: { pipelines: TKnownPipeline[]; wai
           </Link>
         </li>
         {can('editor') ? (
-          <li>
-            <Link href="/connections/new" className="btn">
-              Add a connection
-            </Link>
-          </li>
+          <>
+            <li>
+              <Link href="/pipelines" className="btn">
+                Build a pipeline
+              </Link>
+            </li>
+            <li>
+              <Link href="/connections/new" className="btn">
+                Add a connection
+              </Link>
+            </li>
+          </>
         ) : null}
         {can('admin') ? (
           <li>
@@ -222,7 +230,7 @@ function QuickActions({ pipelines, waiting }: { pipelines: TKnownPipeline[]; wai
           <ul className="run-now-list">
             {runnable.map((p) => (
               <li key={p.id}>
-                <span>{p.name}</span>
+                <Link href={`/pipelines/${p.id}`}>{p.name}</Link>
                 <button
                   type="button"
                   className="btn small primary"

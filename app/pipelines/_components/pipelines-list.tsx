@@ -180,7 +180,7 @@ function PipelineRow({ p, connections, canEdit }: { p: PipelineListItem; connect
         {p.description ? <div className="muted small">{p.description}</div> : null}
         <div className="muted small">Draft saved {timeAgo(p.draftSavedAt, Date.now())}</div>
       </td>
-      <td>
+      <td className={styles.nowrap}>
         {p.latestVersion ? (
           <>
             <span className="version-pill">v{p.latestVersion.number}</span> <span className="muted small">{timeAgo(p.latestVersion.createdAt, Date.now())}</span>

@@ -9,10 +9,7 @@ export type PipelineDetail = Outputs['pipeline']['get'];
 export type ConnectionView = Outputs['connection']['list'][number];
 export type ConnectorInfo = Outputs['connection']['connectors'][number];
 export type PreviewOutput = Outputs['pipeline']['preview'];
-export type VersionItem = Outputs['pipeline']['versions'][number];
 export type RunItem = Outputs['run']['list']['runs'][number];
-export type DiscoverOutput = Outputs['connection']['discover'];
-export type DestinationFieldsOutput = Outputs['pipeline']['destinationFields'];
 
 /** Saves a value as a pretty JSON file through a temporary link. */
 export function downloadJson(fileName: string, value: unknown): void {
@@ -37,9 +34,4 @@ export function errorMessage(err: unknown): string {
 
 export function isConflict(err: unknown): boolean {
   return err instanceof TRPCClientError && err.data?.code === 'CONFLICT';
-}
-
-/** Reads a picked file as text. */
-export function readFileText(file: File): Promise<string> {
-  return file.text();
 }

@@ -74,13 +74,13 @@ export function checkConnection(graph: TGraph, source: string, target: string): 
   if (sm?.outputs === 0) return { ok: false, reason: `${nodeLabel(s)} is a destination: nothing flows out of it.` };
   if (tm?.inputs === 0) return { ok: false, reason: `${nodeLabel(t)} is a query: it reads the warehouse, not another node. Connect it to the node after it instead.` };
   if (graph.edges.some((e) => e.source === source && e.target === target)) return { ok: false, reason: `${nodeLabel(s)} already feeds ${nodeLabel(t)}.` };
+  if (s.type === 'map' && t.type !== 'destination') return { ok: false, reason: `A map's output is destination fields, so it can only feed a destination.` };
+  if (t.type === 'destination' && s.type !== 'map') return { ok: false, reason: `A destination reads from a map. Add a Map node between ${nodeLabel(s)} and ${nodeLabel(t)} to choose the fields and the match key.` };
   const existing = graph.edges.find((e) => e.target === target);
   if (existing) {
     const from = graph.nodes.find((n) => n.id === existing.source);
     return { ok: false, reason: `${nodeLabel(t)} already reads from ${from ? nodeLabel(from) : existing.source}; a node reads exactly one input. Delete that edge first.` };
   }
-  if (s.type === 'map' && t.type !== 'destination') return { ok: false, reason: `A map's output is destination fields, so it can only feed a destination.` };
-  if (t.type === 'destination' && s.type !== 'map') return { ok: false, reason: `A destination reads from a map. Add a Map node between ${nodeLabel(s)} and ${nodeLabel(t)} to choose the fields and the match key.` };
   if (s.type === 'map' && graph.edges.some((e) => e.source === source)) return { ok: false, reason: `${nodeLabel(s)} already feeds a destination; give each destination its own map.` };
   if (reaches(graph, target, source)) return { ok: false, reason: `That would make a loop: data flows one way, from queries to destinations.` };
   return { ok: true };

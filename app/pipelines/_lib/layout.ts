@@ -9,7 +9,7 @@ import { NODE_HEIGHT, NODE_WIDTH } from './graph-edit';
 
 export function layoutPositions(graph: TGraph, sizes: ReadonlyMap<string, { width: number; height: number }> = new Map()): Map<string, TPosition> {
   const g = new Graph();
-  g.setGraph({ rankdir: 'LR', nodesep: 40, ranksep: 90, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: 64, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of graph.nodes) {
     const size = sizes.get(n.id);

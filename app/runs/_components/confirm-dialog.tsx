@@ -12,6 +12,7 @@ export function ConfirmDialog({
   confirmLabel,
   busy = false,
   danger = false,
+  error = null,
   onConfirm,
   onClose,
 }: {
@@ -21,6 +22,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   busy?: boolean;
   danger?: boolean;
+  /** Shown inside the dialog: the page behind a modal cannot be read. */
+  error?: string | null;
   onConfirm: () => void;
   onClose: () => void;
 }) {
@@ -36,6 +39,11 @@ export function ConfirmDialog({
     <dialog ref={ref} className="run-dialog" aria-labelledby={titleId} onClose={onClose} onCancel={onClose}>
       <h2 id={titleId}>{title}</h2>
       <div className="run-dialog-body">{children}</div>
+      {error ? (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      ) : null}
       <div className="run-dialog-actions">
         <button type="button" className="btn" onClick={onClose} disabled={busy}>
           Cancel

@@ -5,7 +5,7 @@
  * paged with the router's cursor.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTRPC } from '../../_components/trpc';
 import { ZRowErrorsInput } from '../../_server/routers/run.schema';
 import { formatCount, prettyExcerpt } from '../_lib/format';
@@ -53,6 +53,13 @@ export function RowErrors({
       { placeholderData: keepPreviousData, refetchInterval: active ? 2000 : false },
     ),
   );
+  // Finalizing a run writes its invalid and skipped rows: fetch once more when it ends.
+  const wasActive = useRef(active);
+  const { refetch } = q;
+  useEffect(() => {
+    if (wasActive.current && !active) void refetch();
+    wasActive.current = active;
+  }, [active, refetch]);
   const counts = q.data?.counts ?? {};
   const total = Object.values(counts).reduce((n, c) => n + c, 0);
   const countOf = (k: TKind) => counts[k] ?? 0;

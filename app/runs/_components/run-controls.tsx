@@ -163,6 +163,7 @@ export function RunControls(p: Props) {
         confirmLabel="Cancel the run"
         danger
         busy={cancel.isPending}
+        error={cancel.error?.message ?? null}
         onConfirm={() => cancel.mutate(input)}
         onClose={() => setDialog(null)}
       >
@@ -178,6 +179,7 @@ export function RunControls(p: Props) {
         confirmLabel={`Delete ${formatCount(p.heldDeletes)} record${p.heldDeletes === 1 ? '' : 's'}`}
         danger
         busy={confirmDeletes.isPending}
+        error={confirmDeletes.error?.message ?? null}
         onConfirm={() => confirmDeletes.mutate(input)}
         onClose={() => setDialog(null)}
       >
@@ -194,6 +196,7 @@ export function RunControls(p: Props) {
         confirmLabel="Reset and re-send every row"
         danger
         busy={reset.isPending}
+        error={reset.error?.message ?? null}
         onConfirm={() => reset.mutate({ pipelineId: p.pipelineId, ...(resetNode ? { nodeId: resetNode } : {}) })}
         onClose={() => setDialog(null)}
       >

@@ -49,7 +49,7 @@ export function RunDetail({ runId }: { runId: string }) {
   const destinations = useMemo(() => new Map(targets.map((t) => [t.id, t.nodeId])), [targets]);
 
   if (q.isLoading) return <p className="muted">Loading run…</p>;
-  if (q.error) {
+  if (q.error && !run) {
     return (
       <div className="card">
         <p className="error-text" role="alert">
@@ -79,6 +79,8 @@ export function RunDetail({ runId }: { runId: string }) {
         <Link href="/runs">Runs</Link> <span aria-hidden>›</span>{' '}
         <Link href={runsHref({ pipelineId: run.pipelineId })}>{run.pipeline.name}</Link> <span aria-hidden>›</span>{' '}
         <span className="run-mono">{run.id}</span>
+        <span className="breadcrumbs-spacer" />
+        <Link href={`/pipelines/${run.pipelineId}`}>Open the pipeline →</Link>
       </nav>
 
       <header className="card run-head">
@@ -148,6 +150,12 @@ export function RunDetail({ runId }: { runId: string }) {
           destinations={targets.map((t) => ({ nodeId: t.nodeId, queried: t.queried }))}
         />
       </header>
+
+      {q.error ? (
+        <p className="error-text small" role="alert">
+          Could not refresh this run ({q.error.message}); showing what was loaded last.
+        </p>
+      ) : null}
 
       {run.status === 'needs_confirmation' ? (
         <section className="held-banner" role="alert" aria-labelledby="held-title">

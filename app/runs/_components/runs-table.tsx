@@ -29,7 +29,7 @@ function anyActive(runs: readonly TRunListItem[] | undefined): boolean {
 export function RunsTable({ filters }: { filters: TRunFilters }) {
   const trpc = useTRPC();
   const router = useRouter();
-  // Cursors of the pages before the current one; the last is the current page's cursor.
+  // One cursor per page after the first (the way back); the last one loads the current page.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
   const list = useQuery(
@@ -49,10 +49,10 @@ export function RunsTable({ filters }: { filters: TRunFilters }) {
   const runs = list.data?.runs;
   const now = useNow(anyActive(runs));
 
-  // The filter lists the pipelines known from connections plus those seen in
-  // runs (a pipeline whose connections were deleted still has runs).
+  // The filter lists the workspace's pipelines plus any seen only in runs
+  // (while pipeline.list loads, or if it fails).
   const known = useKnownPipelines().pipelines;
-  const [seen, setPipelines] = useState<Map<string, string>>(() => new Map());
+  const [seen, setSeen] = useState<Map<string, string>>(() => new Map());
   const pipelines = useMemo(() => {
     const all = new Map(seen);
     for (const p of known) all.set(p.id, p.name);
@@ -60,7 +60,7 @@ export function RunsTable({ filters }: { filters: TRunFilters }) {
   }, [known, seen]);
   useEffect(() => {
     if (!runs?.length) return;
-    setPipelines((prev) => {
+    setSeen((prev) => {
       const missing = runs.filter((r) => prev.get(r.pipelineId) !== r.pipeline.name);
       if (missing.length === 0) return prev;
       const next = new Map(prev);

@@ -1,9 +1,8 @@
 'use client';
 /**
- * The workspace's pipelines as far as the client can know them without a
- * pipeline router: every pipeline that references a connection (connection.list
- * reports each connection's users, draft or published). The run screens add
- * the pipelines they see in runs. When `pipeline.list` exists, use it here.
+ * The workspace's pipelines for filters, counts and "run now": pipeline.list,
+ * reduced to what the run screens need (a pipeline can run once it has a
+ * published version).
  */
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
@@ -13,16 +12,10 @@ export type TKnownPipeline = { id: string; name: string; published: boolean };
 
 export function useKnownPipelines() {
   const trpc = useTRPC();
-  const connections = useQuery(trpc.connection.list.queryOptions());
-  const pipelines = useMemo(() => {
-    const map = new Map<string, TKnownPipeline>();
-    for (const c of connections.data ?? []) {
-      for (const u of c.usedBy) {
-        const published = u.where.some((w) => w.startsWith('published'));
-        map.set(u.id, { id: u.id, name: u.name, published: published || (map.get(u.id)?.published ?? false) });
-      }
-    }
-    return [...map.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }, [connections.data]);
-  return { pipelines, connections };
+  const list = useQuery(trpc.pipeline.list.queryOptions());
+  const pipelines = useMemo<TKnownPipeline[]>(
+    () => (list.data ?? []).map((p) => ({ id: p.id, name: p.name, published: p.latestVersion !== null })),
+    [list.data],
+  );
+  return { pipelines, query: list };
 }

@@ -230,3 +230,42 @@ describe('palette and preview helpers', () => {
     expect(cellText('x'.repeat(200), 10)).toHaveLength(10);
   });
 });
+
+describe('map helpers', () => {
+  it('auto-maps by normalised name, skips read-only and mapped fields, and picks a unique match key', async () => {
+    const { autoMap, requiredUnmapped, parseStatic } = await import('../../../app/pipelines/_lib/map-helpers');
+    const fields = [
+      { name: 'email', type: 'string' as const, required: true, unique: true },
+      { name: 'firstname', type: 'string' as const },
+      { name: 'Country', type: 'string' as const },
+      { name: 'hs_object_id', type: 'string' as const, readOnly: true },
+      { name: 'phone', type: 'string' as const, required: true },
+    ];
+    const cols = [...CUSTOMER_COLUMNS, { name: 'hs_object_id', type: 'string' as const }];
+    const existing = { mappings: [{ field: 'Country', source: { kind: 'static' as const, value: 'US' }, whenNull: 'send_null' as const, onlyIfEmpty: false }] };
+    const r = autoMap(existing, fields, cols);
+    expect(r.added).toEqual(['email', 'firstname']);
+    expect(r.config.mappings.find((m) => m.field === 'firstname')?.source).toEqual({ kind: 'column', column: 'first_name' });
+    expect(r.config.matchField).toBe('email');
+    expect(requiredUnmapped({ ...r.config, destinationFields: { connectionId: 'c', object: 'o', fields } }).map((f) => f.name)).toEqual(['phone']);
+    expect(parseStatic('12', 'integer')).toEqual({ value: 12 });
+    expect(parseStatic('1.5', 'integer')).toEqual({ error: 'enter a whole number' });
+    expect(parseStatic('["a"]', 'string_array')).toEqual({ value: ['a'] });
+    expect(parseStatic('[1]', 'string_array')).toHaveProperty('error');
+    expect(parseStatic(' hi ', 'string')).toEqual({ value: ' hi ' });
+  });
+});
+
+describe('map onto an object without fixed fields (webhook rows, test sink)', () => {
+  it('accepts any mapped field name when the field snapshot is empty, and still checks a fixed list', () => {
+    const g = templateGraph('demo-churn', { source: { id: 'conn-warehouse' }, destination: { id: 'conn-hook', connector: 'webhook' } });
+    const m1 = g.nodes.find((n) => n.id === 'm1')!;
+    const withSnapshot = (fields: { name: string; type: 'string' }[]) => ({
+      ...g,
+      nodes: g.nodes.map((n) => (n.id === 'm1' ? { ...n, config: { ...(m1.config as object), destinationFields: { connectionId: 'conn-hook', object: 'rows', fields } } } : n)),
+    });
+    const codes = (graph: typeof g) => validateGraph(graph).issues.filter((i) => i.nodeId === 'm1').map((i) => i.code);
+    expect(codes(withSnapshot([]))).not.toContain('unknown_destination_field');
+    expect(codes(withSnapshot([{ name: 'email', type: 'string' }]))).toContain('unknown_destination_field');
+  });
+});
