@@ -31,6 +31,7 @@ import { postgresSource } from '../connectors/sources/postgres';
 import { RECORD_KEY_COLUMN, ZPlan, type TPlanPath } from '../workflows/compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from '../workflows/engine/hash';
 import { startRun } from '../workflows/temporal/client';
+import { writeWorkflowBundle } from '../workflows/temporal/worker';
 import type { SyncResult } from '../workflows/temporal/workflows';
 import { applyMigrations } from '../prisma/migrate';
 import { startEmbeddedPostgres } from './lib/embedded-postgres';
@@ -71,7 +72,7 @@ function planSql(dialect: 'duckdb' | 'postgres'): string {
 
 /** Deterministic columns from the row id, the same in both warehouses. */
 function modelSelect(dialect: 'duckdb' | 'postgres', from: number, to: number): string {
-  const series = dialect === 'duckdb' ? `range(${from}, ${to}) t(id)` : `generate_series(${from}, ${to - 1}) AS t(id)`;
+  const series = dialect === 'duckdb' ? `range(${from}, ${to}) t(id)` : `generate_series(${from}::BIGINT, ${to - 1}) AS t(id)`;
   const countries = `(ARRAY['US','GB','DE','FR','ES','IT','NL','SE','PL','BR'])`;
   const idx = dialect === 'duckdb' ? `${countries}[1 + (id % 10)::INTEGER]` : `${countries}[1 + (id % 10)::INTEGER]`;
   return `SELECT id::BIGINT AS id, 'user' || id || '@example.com' AS email, 'Name' || (id % 997) AS first_name, ${idx} AS country,
@@ -268,6 +269,11 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: 'default' });
     stops.push(() => connection.close());
 
+    // Workers load a prebuilt bundle, as docs/deploy.md recommends: webpack at
+    // start-up would otherwise dominate the worker's peak memory.
+    const bundlePath = path.join(work, 'workflow-bundle.js');
+    await writeWorkflowBundle(bundlePath);
+
     const workspace = await db.workspace.create({ data: { name: 'Bench', slug: `bench-${Date.now()}` } });
     const results: Record<string, unknown>[] = [];
 
@@ -277,7 +283,7 @@ async function main(): Promise<void> {
       const pgu = new URL(sourceUrl);
       const sourceConfig =
         source === 'duckdb'
-          ? { path: duckFile, threads: 2, memoryLimit: '2GB' }
+          ? { path: duckFile, threads: 2, memoryLimit: '512MB' }
           : { host: pgu.hostname, port: Number(pgu.port || 5432), database: pgu.pathname.slice(1), user: decodeURIComponent(pgu.username || 'postgres'), ssl: 'disable' };
       if (source === 'duckdb') await buildDuckDb(duckFile, args.rows);
       else await buildPostgres(sourceUrl, args.rows);
@@ -317,7 +323,7 @@ async function main(): Promise<void> {
       // `node --import tsx`, not the tsx launcher: the pid must be the worker itself.
       const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
         cwd: PROJECT_ROOT,
-        env: childProcessEnv(e, { DATABASE_URL: controlUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue }),
+        env: childProcessEnv(e, { DATABASE_URL: controlUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, BACKFLOW_WORKFLOW_BUNDLE: bundlePath }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let workerErr = '';

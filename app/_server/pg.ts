@@ -7,7 +7,9 @@ import pg from 'pg';
 import { env } from './env';
 
 export function createPgPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  // Staging diffs hash-join millions of rows: give sorts and hashes room so they
+  // stay in memory (a per-operation ceiling, used only when a query needs it).
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, options: '-c work_mem=128MB' });
   // An idle client's error (server restart) must not crash the process.
   pool.on('error', (err) => console.error(`postgres pool: ${err.message}`));
   return pool;

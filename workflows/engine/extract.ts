@@ -24,7 +24,7 @@ function csvField(v: string | null): string {
   return v === null ? '' : `"${v.replace(/"/g, '""')}"`;
 }
 
-/** Typed rows → CSV lines, hashed in Node (sources without SQL hashing). */
+/** Typed rows → keys-query lines (STAGING_LINE_COLUMNS), hashed in Node (sources without SQL hashing). */
 async function* typedLines(t: LoadedTarget, rows: AsyncIterable<Record<string, unknown>[]>): AsyncIterable<string[]> {
   const signature = fieldsSignature(t.path.fields);
   const matchIndex = t.path.fields.findIndex((f) => f.name === t.path.matchField);
@@ -36,14 +36,33 @@ async function* typedLines(t: LoadedTarget, rows: AsyncIterable<Record<string, u
       const key = keyRaw === null || keyRaw === undefined ? null : String(keyRaw);
       const match = texts[matchIndex] ?? null;
       const invalid = key === null ? 'null_key' : match === null ? 'null_match' : '';
-      return [t.runTargetId, csvField(key), csvField(match), contentHash(signature, canonical), invalid, csvField(canonical), '', '', ''].join(',');
+      return [invalid, csvField(key), csvField(match), contentHash(signature, canonical), csvField(canonical)].join(',');
     });
   }
 }
 
 /**
- * @param firstSyncOp the operation for new rows, used to label a first sync in the warehouse.
+ * Prefixes the run target id; for a first sync, labels every row without a
+ * NULL flag 'added' with its operation and a batch number in arrival order
+ * (duplicates found later leave gaps in their batches).
  */
+async function* stagingLines(
+  runTargetId: string,
+  lines: AsyncIterable<string[]>,
+  first: { op: string; batchSize: number } | null,
+  counter: { rows: number },
+): AsyncIterable<string[]> {
+  let valid = 0;
+  for await (const batch of lines) {
+    counter.rows += batch.length;
+    yield batch.map((l) => {
+      // A valid line starts with its empty NULL flag, i.e. with ','.
+      if (!first || l.charCodeAt(0) !== 44) return `${runTargetId},${l},,,`;
+      return `${runTargetId},${l},added,${first.op},${Math.floor(valid++ / first.batchSize)}`;
+    });
+  }
+}
+
 export async function extract(
   deps: EngineDeps,
   t: LoadedTarget,
@@ -59,47 +78,53 @@ export async function extract(
   const dialect = t.source.connector.capabilities.dialect;
   // A source can share a dialect name yet lack the functions (Redshift reports 'postgres').
   const hashInSql = isHashDialect(dialect) && t.source.connector.capabilities.sqlHash;
-  const first = firstSync && hashInSql ? { op: firstSyncOp, batchSize } : null;
+  // Without SQL hashing the payload comes along anyway (Node hashes it).
+  const withPayload = firstSync || !hashInSql;
 
   const client = await deps.pool.connect();
   try {
     // Re-running an extract (after a crash) starts from a clean slate.
     await client.query('DELETE FROM run_rows WHERE run_target_id = $1', [t.runTargetId]);
     await client.query('DELETE FROM run_batches WHERE run_target_id = $1', [t.runTargetId]);
-    let seen = 0;
-    const progress = async function* <T extends unknown[]>(batches: AsyncIterable<T>) {
+    const counter = { rows: 0 };
+    const progress = async function* (batches: AsyncIterable<string[]>) {
       for await (const b of batches) {
-        seen += b.length;
-        onProgress?.(seen);
         yield b;
+        onProgress?.(counter.rows);
       }
     };
-    const rows = hashInSql
-      ? t.source.connector.read(keysQuery(dialect, t.path, t.runTargetId, first), t.source.ctx, { batchSize: READ_BATCH })
-      : t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH });
-    const counter = { rows: 0 };
-    const lines = hashInSql ? linesOf(progress(rows), counter) : typedLines(t, progress(rows));
-    const copied = await copyLines(client, RUN_ROWS_COPY, lines);
-    const extracted = hashInSql ? counter.rows : copied;
-    if (!hashInSql) await flagDuplicatesInStaging(client, t.runTargetId);
-    return { extracted, firstSync, labelled: first !== null };
+    const lines = hashInSql
+      ? linesOf(t.source.connector.read(keysQuery(dialect, t.path, withPayload), t.source.ctx, { batchSize: READ_BATCH }))
+      : typedLines(t, t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH }));
+    const first = firstSync ? { op: firstSyncOp, batchSize } : null;
+    await copyLines(client, RUN_ROWS_COPY, progress(stagingLines(t.runTargetId, lines, first, counter)));
+    // Fresh statistics, or the planner takes a million staged rows for a handful
+    // and joins them to sync_state row by row.
+    await client.query('ANALYZE run_rows');
+    await flagDuplicates(client, t.runTargetId);
+    return { extracted: counter.rows, firstSync, labelled: first !== null };
   } finally {
     client.release();
   }
 }
 
-/** For Node-hashed sources: duplicates are found in staging instead of the warehouse. */
-async function flagDuplicatesInStaging(client: { query: (sql: string, params: unknown[]) => Promise<unknown> }, runTargetId: string) {
+/**
+ * Every row that shares its key or its match value with another row is invalid:
+ * none of them is sent (which of two rows is "right" is not ours to guess).
+ * Found in staging, where PostgreSQL aggregates with bounded memory.
+ */
+async function flagDuplicates(client: { query: (sql: string, params: unknown[]) => Promise<unknown> }, runTargetId: string) {
   await client.query(
-    `UPDATE run_rows r SET invalid = 'duplicate_key'
-     WHERE r.run_target_id = $1 AND r.invalid IS NULL AND r.record_key IN (
-       SELECT record_key FROM run_rows WHERE run_target_id = $1 AND record_key IS NOT NULL GROUP BY record_key HAVING count(*) > 1)`,
-    [runTargetId],
-  );
-  await client.query(
-    `UPDATE run_rows r SET invalid = 'duplicate_match'
-     WHERE r.run_target_id = $1 AND r.invalid IS NULL AND r.match_value IN (
-       SELECT match_value FROM run_rows WHERE run_target_id = $1 AND match_value IS NOT NULL GROUP BY match_value HAVING count(*) > 1)`,
+    `WITH dk AS (
+       SELECT record_key FROM run_rows WHERE run_target_id = $1 AND record_key IS NOT NULL GROUP BY record_key HAVING count(*) > 1
+     ), dm AS (
+       SELECT match_value FROM run_rows WHERE run_target_id = $1 AND match_value IS NOT NULL GROUP BY match_value HAVING count(*) > 1
+     )
+     UPDATE run_rows r
+     SET invalid = CASE WHEN r.record_key IN (SELECT record_key FROM dk) THEN 'duplicate_key' ELSE 'duplicate_match' END,
+         label = NULL, op = NULL, batch_no = NULL
+     WHERE r.run_target_id = $1 AND r.invalid IS NULL
+       AND (r.record_key IN (SELECT record_key FROM dk) OR r.match_value IN (SELECT match_value FROM dm))`,
     [runTargetId],
   );
 }

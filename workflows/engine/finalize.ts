@@ -58,6 +58,8 @@ export async function countTarget(deps: EngineDeps, runTargetId: string): Promis
 
 export type FinalizeInput = {
   runTargetId: string;
+  /** Rows the extract staged (RunTarget.queried before finalize); staging lost since is an error. */
+  expectedExtracted?: number;
   /** Why undelivered rows were not delivered (cancel, fatal error, deletes not confirmed). */
   skipReason?: string;
   fatal?: string;
@@ -102,7 +104,14 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
     [input.runTargetId, rt.runId],
   );
   const counts = await countTarget(deps, input.runTargetId);
-  const imbalance = checkBalance(counts);
+  // Staging is UNLOGGED: a database crash mid-run empties it. Say so instead of reporting an empty run.
+  const extracted = counts.queried - counts.removed;
+  const expected = input.expectedExtracted ?? (rt.phase !== 'extract' ? rt.queried : undefined);
+  const lost =
+    expected !== undefined && expected > 0 && extracted !== expected
+      ? `staging lost: the extract staged ${expected} rows but ${extracted} remain (did the database restart?) — fix: run the pipeline again; rows not committed are re-sent`
+      : null;
+  const imbalance = lost ?? checkBalance(counts);
   const failedRows = counts.rejected + counts.exhausted;
   const status: FinalizeResult['status'] = imbalance || input.fatal ? 'failed' : input.cancelled ? 'cancelled' : failedRows || counts.skipped ? 'partial' : 'succeeded';
   const error = imbalance ? `run counts do not balance: ${imbalance}` : (input.fatal ?? null);

@@ -196,11 +196,15 @@ export function sqlCanonicalString(dialect: HashDialect, fields: readonly { type
   const d = dialectSql(dialect);
   const parts = fields.map((f) => {
     const text = d.canonicalText(f.type, f.expr, NUMBER_SCALE);
-    const escaped = d.replace(d.replace(text, '\\', '\\\\'), FIELD_SEPARATOR, `\\${FIELD_SEPARATOR}`);
+    // Numbers, booleans, dates and timestamps never contain `|` or `\`: escaping
+    // them is the identity, so only text-like fields pay for it.
+    const escaped = FREE_TEXT.has(f.type) ? d.escapeField(text) : text;
     return d.coalesce(escaped, d.literal(NULL_MARK));
   });
   return d.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [d.literal(FIELD_SEPARATOR), p])));
 }
+
+const FREE_TEXT = new Set<FieldType>(['string', 'json', 'string_array']);
 
 export function sqlContentHash(dialect: HashDialect, signature: string, canonicalExpr: string): string {
   const d = dialectSql(dialect);

@@ -25,6 +25,8 @@ export type DialectSql = {
   intDiv(a: string, b: number): string;
   /** Type name for casting to text. */
   textType: string;
+  /** hash.ts field escaping (`\` → `\\`, `|` → `\|`) of a text expression. */
+  escapeField(expr: string): string;
 };
 
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -46,6 +48,8 @@ const duckdb: DialectSql = {
   countOver: (e) => `count(*) OVER (PARTITION BY ${e})`,
   intDiv: (a, b) => `((${a}) // ${b})`,
   textType: 'VARCHAR',
+  // Most values need no escaping, and a scan for the two characters is far cheaper than two replaces.
+  escapeField: (e) => `CASE WHEN regexp_matches(${e}, '[|\\\\]') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':
@@ -83,6 +87,7 @@ const postgres: DialectSql = {
   countOver: (e) => `count(*) OVER (PARTITION BY ${e})`,
   intDiv: (a, b) => `((${a}) / ${b})`,
   textType: 'TEXT',
+  escapeField: (e) => `replace(replace(${e}, '\\', '\\\\'), '|', '\\|')`,
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':
@@ -120,6 +125,7 @@ const mysql: DialectSql = {
   countOver: (e) => `COUNT(*) OVER (PARTITION BY ${e})`,
   intDiv: (a, b) => `((${a}) DIV ${b})`,
   textType: 'CHAR',
+  escapeField: (e) => `REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), '|', ${mysqlLiteral('\\|')})`,
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':

@@ -5,8 +5,9 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
+/** Line layout: run target id, then STAGING_LINE_COLUMNS (extract-sql.ts), then first-sync label, op, batch. */
 export const RUN_ROWS_COPY =
-  'COPY run_rows (run_target_id, record_key, match_value, content_hash, invalid, payload, label, op, batch_no) FROM STDIN WITH (FORMAT csv)';
+  'COPY run_rows (run_target_id, invalid, record_key, match_value, content_hash, payload, label, op, batch_no) FROM STDIN WITH (FORMAT csv)';
 
 /** Writes every line (without trailing newline) of every batch; returns the line count. */
 export async function copyLines(client: pg.PoolClient, sql: string, batches: AsyncIterable<readonly string[]>): Promise<number> {
@@ -40,24 +41,7 @@ export async function copyLines(client: pg.PoolClient, sql: string, batches: Asy
   return count;
 }
 
-/**
- * Extracts the single `l` column the extract queries return. A value may hold
- * many newline-joined lines (aggregated in the warehouse); `counter.rows`
- * counts the lines themselves.
- */
-export async function* linesOf(rows: AsyncIterable<Record<string, unknown>[]>, counter?: { rows: number }): AsyncIterable<string[]> {
-  for await (const batch of rows) {
-    const out: string[] = [];
-    for (const r of batch) {
-      if (r.l === null || r.l === undefined) continue;
-      const v = String(r.l);
-      out.push(v);
-      if (counter) {
-        let n = 1;
-        for (let i = v.indexOf('\n'); i !== -1; i = v.indexOf('\n', i + 1)) n++;
-        counter.rows += n;
-      }
-    }
-    yield out;
-  }
+/** Extracts the single `l` column the extract queries return. */
+export async function* linesOf(rows: AsyncIterable<Record<string, unknown>[]>): AsyncIterable<string[]> {
+  for await (const batch of rows) yield batch.map((r) => String(r.l));
 }
