@@ -283,7 +283,7 @@ async function main(): Promise<void> {
       const pgu = new URL(sourceUrl);
       const sourceConfig =
         source === 'duckdb'
-          ? { path: duckFile, threads: 2, memoryLimit: '512MB' }
+          ? { path: duckFile, threads: 2, memoryLimit: '256MB' }
           : { host: pgu.hostname, port: Number(pgu.port || 5432), database: pgu.pathname.slice(1), user: decodeURIComponent(pgu.username || 'postgres'), ssl: 'disable' };
       if (source === 'duckdb') await buildDuckDb(duckFile, args.rows);
       else await buildPostgres(sourceUrl, args.rows);
@@ -323,11 +323,19 @@ async function main(): Promise<void> {
       // `node --import tsx`, not the tsx launcher: the pid must be the worker itself.
       const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
         cwd: PROJECT_ROOT,
-        env: childProcessEnv(e, { DATABASE_URL: controlUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, BACKFLOW_WORKFLOW_BUNDLE: bundlePath }),
+        env: childProcessEnv(e, {
+          DATABASE_URL: controlUrl,
+          TEMPORAL_ADDRESS: temporal.address,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          BACKFLOW_WORKFLOW_BUNDLE: bundlePath,
+          ...(process.argv.includes('--verbose') ? { LOG_LEVEL: 'debug' } : {}),
+        }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let workerErr = '';
       worker.stderr?.on('data', (b: Buffer) => (workerErr += b.toString()));
+      // --verbose: the worker's activity timings (LOG_LEVEL=debug) go to stderr.
+      if (process.argv.includes('--verbose')) worker.stdout?.on('data', (b: Buffer) => process.stderr.write(b));
       await new Promise<void>((resolve, reject) => {
         let out = '';
         worker.stdout?.on('data', (b: Buffer) => {

@@ -95,6 +95,10 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     );
   }
 
+  // Labels changed the statistics the planner saw after extract: without fresh
+  // ones it expects no labelled rows and joins them to the payloads row by row.
+  await q('ANALYZE run_rows', []);
+
   // Second warehouse pass: payloads for labelled rows that lack one.
   await fetchPayloads(deps, t);
 

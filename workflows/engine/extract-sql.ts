@@ -67,14 +67,20 @@ ${inner(dialect, path)}
 ) bf_i`;
 }
 
-/** Payload rows for the given record keys (a second pass for rows that changed). */
+/**
+ * Payload rows for the given record keys (a second pass for rows that changed).
+ * DuckDB and PostgreSQL join a VALUES list (a hash join); a long IN list would be
+ * compared row by row. MySQL sorts IN lists and binary-searches them.
+ */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
-  const list = keys.map((k) => d.literal(k)).join(', ');
   const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), csv(d, 'bf_c')];
-  return `SELECT ${d.concat(cols)} AS l FROM (
+  const from = `(
 ${inner(dialect, path)}
-) bf_i WHERE bf_k IN (${list})`;
+) bf_i`;
+  if (dialect === 'mysql') return `SELECT ${d.concat(cols)} AS l FROM ${from} WHERE bf_k IN (${keys.map((k) => d.literal(k)).join(', ')})`;
+  const values = keys.map((k) => `(${d.literal(k)})`).join(', ');
+  return `SELECT ${d.concat(cols)} AS l FROM ${from} JOIN (VALUES ${values}) AS bf_keys(k) ON bf_i.bf_k = bf_keys.k`;
 }
 
 /** Typed rows for sources whose dialect cannot hash in SQL (hashed in Node instead). */

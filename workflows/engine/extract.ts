@@ -15,7 +15,8 @@ import { isHashDialect, type HashDialect } from './sql-dialect';
 import { copyLines, linesOf, RUN_ROWS_COPY } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
-export const PAYLOAD_KEYS_PER_QUERY = 5_000;
+/** Keys per second-pass query: each query is one scan of the path's SQL in the warehouse. */
+export const PAYLOAD_KEYS_PER_QUERY = 20_000;
 const READ_BATCH = 20_000;
 
 export type ExtractResult = { extracted: number; firstSync: boolean; labelled: boolean };
@@ -113,19 +114,24 @@ export async function extract(
  * none of them is sent (which of two rows is "right" is not ours to guess).
  * Found in staging, where PostgreSQL aggregates with bounded memory.
  */
-async function flagDuplicates(client: { query: (sql: string, params: unknown[]) => Promise<unknown> }, runTargetId: string) {
-  await client.query(
-    `WITH dk AS (
-       SELECT record_key FROM run_rows WHERE run_target_id = $1 AND record_key IS NOT NULL GROUP BY record_key HAVING count(*) > 1
-     ), dm AS (
-       SELECT match_value FROM run_rows WHERE run_target_id = $1 AND match_value IS NOT NULL GROUP BY match_value HAVING count(*) > 1
-     )
-     UPDATE run_rows r
-     SET invalid = CASE WHEN r.record_key IN (SELECT record_key FROM dk) THEN 'duplicate_key' ELSE 'duplicate_match' END,
-         label = NULL, op = NULL, batch_no = NULL
-     WHERE r.run_target_id = $1 AND r.invalid IS NULL
-       AND (r.record_key IN (SELECT record_key FROM dk) OR r.match_value IN (SELECT match_value FROM dm))`,
+async function flagDuplicates(client: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, runTargetId: string) {
+  // Usually there are none: find them first, and touch staging only when needed.
+  const found = await client.query(
+    `SELECT 'k' AS kind, record_key AS v FROM run_rows WHERE run_target_id = $1 AND record_key IS NOT NULL GROUP BY record_key HAVING count(*) > 1
+     UNION ALL
+     SELECT 'm', match_value FROM run_rows WHERE run_target_id = $1 AND match_value IS NOT NULL GROUP BY match_value HAVING count(*) > 1`,
     [runTargetId],
+  );
+  const rows = found.rows as { kind: 'k' | 'm'; v: string }[];
+  if (rows.length === 0) return;
+  const keys = rows.filter((r) => r.kind === 'k').map((r) => r.v);
+  const matches = rows.filter((r) => r.kind === 'm').map((r) => r.v);
+  await client.query(
+    `UPDATE run_rows r
+     SET invalid = CASE WHEN r.record_key = ANY($2::text[]) THEN 'duplicate_key' ELSE 'duplicate_match' END,
+         label = NULL, op = NULL, batch_no = NULL
+     WHERE r.run_target_id = $1 AND r.invalid IS NULL AND (r.record_key = ANY($2::text[]) OR r.match_value = ANY($3::text[]))`,
+    [runTargetId, keys, matches],
   );
 }
 
@@ -160,6 +166,8 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
         'COPY bf_payloads (record_key, match_value, content_hash, payload) FROM STDIN WITH (FORMAT csv)',
         linesOf(t.source.connector.read(sql, t.source.ctx, { batchSize: READ_BATCH })),
       );
+      // Statistics for the fresh temp table, or the planner joins it row by row.
+      await client.query('ANALYZE bf_payloads');
       await client.query(
         `UPDATE run_rows r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload
          FROM bf_payloads p WHERE r.run_target_id = $1 AND r.record_key = p.record_key AND r.label IN ('added', 'changed')`,

@@ -17,6 +17,7 @@ import { finalizeRun, finalizeTarget, type FinalizeInput, type FinalizeResult } 
 import { pin, type PinInput, type PinResult } from '../engine/pin';
 import { EngineError, loadTarget, type EngineDeps, type LoadedTarget } from '../engine/target';
 import type { Db } from '../../app/_server/db';
+import { env } from '../../app/_server/env';
 import { ConnectionConfigError } from '../../app/_server/connections/runtime';
 import { DecryptError } from '../../app/_server/crypto';
 import { isConnectorError } from '../../connectors/sdk/types';
@@ -38,8 +39,12 @@ function engine(deps: ActivityDeps): EngineDeps {
  * missing table), and stored connections that cannot be read.
  */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const name = Context.current().info.activityType;
   try {
-    return await fn();
+    const result = await fn();
+    if (env().LOG_LEVEL === 'debug') console.log(`activity ${name} took ${Date.now() - started} ms`);
+    return result;
   } catch (err) {
     const fatal =
       (err instanceof EngineError && err.fatal) ||

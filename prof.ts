@@ -1,0 +1,52 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { setEnvValue } from './app/_server/env';
+setEnvValue('BACKFLOW_ENCRYPTION_KEY', randomBytes(32).toString('base64'));
+setEnvValue('NEXTAUTH_SECRET', randomBytes(32).toString('base64'));
+const { createDb } = await import('./app/_server/db');
+const { createPgPool } = await import('./app/_server/pg');
+const { createLimiterFactory } = await import('./workflows/engine/limiter');
+const { applyMigrations } = await import('./prisma/migrate');
+const { createConnection, createPipelineWithPlan, duckdbSql } = await import('./test/helpers/pipelines');
+const { pin } = await import('./workflows/engine/pin');
+const { loadTarget } = await import('./workflows/engine/target');
+const { extract } = await import('./workflows/engine/extract');
+const { diff } = await import('./workflows/engine/diff');
+const { deliverBatch } = await import('./workflows/engine/deliver');
+const { finalizeTarget } = await import('./workflows/engine/finalize');
+const N = Number(process.argv[2] ?? 100000);
+const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' }); await admin.connect();
+await admin.query('DROP DATABASE IF EXISTS bf_prof WITH (FORCE)'); await admin.query('CREATE DATABASE bf_prof'); await admin.end();
+const url = 'postgresql://postgres@127.0.0.1:5432/bf_prof';
+await applyMigrations(url);
+{ const c = new pg.Client({ connectionString: url }); await c.connect(); await c.query('ALTER DATABASE bf_prof SET log_min_duration_statement = 100'); await c.end(); }
+const db = createDb(url); const pool = createPgPool(url);
+const deps = { db, pool, limiterFactory: createLimiterFactory(pool) };
+const wh = '/tmp/prof.duckdb';
+const dsql = async (sqls: string[]) => { const i = await DuckDBInstance.create(wh); const c = await i.connect(); for (const s of sqls) await c.run(s); c.closeSync(); i.closeSync(); };
+await dsql([`CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
+const ws = await db.workspace.create({ data: { name: 'p', slug: 'p' + Date.now() } });
+const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: '512MB' } });
+const sink = await createConnection(db, ws.id, { kind: 'destination', connector: 'noop-sink', config: {} });
+const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' }, sql: duckdbSql('people', 'id', ['email','score','active','updated_at']), fields: [
+ { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }],
+ matchField: 'email', destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} } }]);
+const rss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(require_fs().readFileSync('/proc/self/status','utf8'))![1]) / 1024);
+function require_fs() { return fsmod; }
+const fsmod = await import('node:fs');
+for (const round of [1, 2]) {
+if (round === 2) { const { closeDuckDbInstances } = await import('./connectors/sources/duckdb'); closeDuckDbInstances(); await new Promise(r => setTimeout(r, 1200));
+  await dsql([`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
+let t = Date.now(); const lap = (m: string) => { const n = Date.now(); console.log(`${round} ${m}: ${n - t} ms rss=${rss()}MB`); t = n; };
+const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipeline.id, trigger: 'manual' }); lap('pin');
+if (!p.ok) throw new Error(p.reason);
+const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap('load');
+const ex = await extract(deps, lt, 'upsert', 10000); lap(`extract ${ex.extracted}`);
+const d = await diff(deps, lt, { objectUpsert: true, labelled: ex.labelled, deletesConfirmed: false, batchSize: 10000 }); lap(`diff batches=${d.batches} added=${d.added} changed=${d.changed}`);
+for (let b = 0; b < d.batches; b++) await deliverBatch(deps, lt, b); lap('deliver');
+const f = await finalizeTarget(deps, { runTargetId: lt.runTargetId }); lap(`finalize`);
+await db.run.update({ where: { id: p.runId }, data: { status: 'succeeded' } });
+await pool.query('DELETE FROM sync_locks');
+}
+await pool.end(); await db.$disconnect();
