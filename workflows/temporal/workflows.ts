@@ -308,6 +308,12 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         if (t.phase === 'deliver') {
           if ((await deliverAll(t)) === 'yield') return;
           t.phase = t.held > 0 && !s.cancelled ? 'confirm' : 'finalize';
+          // A spent budget ends the execution even when delivery is complete, so no
+          // execution ever holds more than a budget's worth of events.
+          if (budgetLeft(t) <= 0 && !s.cancelled) {
+            mustContinue = true;
+            return;
+          }
         }
         if (t.phase === 'confirm') {
           await short.setRunStatus({ runId, status: 'needs_confirmation', reason: t.heldReason });
