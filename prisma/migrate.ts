@@ -29,10 +29,23 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const MIGRATIONS_DIR = path.join(here, 'migrations');
 export const SCHEMA_PATH = path.join(here, 'schema.prisma');
 const FILTERS = { externalTables: [], externalEnums: [] };
+const PRISMA_VERSION = '7.10';
 
 let wasmReady: Promise<void> | undefined;
+/** The engine reports a Rust panic through this global before it traps; without it, a panic hangs. */
+let lastPanic: string | null = null;
+const takePanic = (): string | null => {
+  const p = lastPanic;
+  lastPanic = null;
+  return p;
+};
 function loadWasm(): Promise<void> {
   wasmReady ??= (async () => {
+    (globalThis as unknown as { PRISMA_WASM_PANIC_REGISTRY: { set_message(m: string): void } }).PRISMA_WASM_PANIC_REGISTRY = {
+      set_message: (message: string) => {
+        lastPanic = message;
+      },
+    };
     const require = createRequire(import.meta.url);
     const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm')), 'schema_engine_bg.wasm');
     const bytes = await readFile(wasmPath);
@@ -103,8 +116,18 @@ async function withEngine<T>(databaseUrl: string, fn: (engine: SchemaEngine) => 
   const factory = new MigrationPg(parseIntoClientConfig(databaseUrl));
   const adapter = bindMigrationAwareSqlAdapterFactory(factory);
   const engine = await bg.SchemaEngine.new({ datamodels: [[SCHEMA_PATH, schema]] }, () => {}, adapter);
+  takePanic();
   try {
     return await fn(engine);
+  } catch (err) {
+    const panic = takePanic();
+    if (panic) {
+      throw new Error(
+        `Prisma's schema engine crashed (${panic.split('\n')[0]}) — fix: use a PostgreSQL version Prisma ${PRISMA_VERSION} supports (13–17), e.g. the embedded server`,
+        { cause: err },
+      );
+    }
+    throw err;
   } finally {
     engine.free();
     // Closing the pool also releases Prisma's migration advisory lock, which a

@@ -42,6 +42,7 @@ export default async function setup(project: TestProject) {
     serverUrl = e.DATABASE_URL;
   } else {
     const embedded = await startEmbeddedPostgres({
+      trustLocalConnections: true,
       dataDir: path.join(e.dataDir, 'test-postgres'),
       // One embedded test server at a time per checkout; a leftover one is stopped first.
       port: await freePort(),

