@@ -121,7 +121,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     dataDir,
     appUrl: v.APP_URL ?? `http://localhost:${v.PORT}`,
     databaseUrl: v.DATABASE_URL ?? embeddedDatabaseUrl(v.EMBEDDED_PG_PORT),
-    usesEmbeddedPostgres: v.DATABASE_URL === undefined,
+    // Children of `npm start` get the embedded server's URL explicitly.
+    usesEmbeddedPostgres: v.DATABASE_URL === undefined || v.DATABASE_URL === embeddedDatabaseUrl(v.EMBEDDED_PG_PORT),
     temporalAddress: v.TEMPORAL_ADDRESS ?? `127.0.0.1:${v.TEMPORAL_PORT}`,
     usesLocalTemporal: v.TEMPORAL_ADDRESS === undefined,
     temporalUiUrl: v.TEMPORAL_UI_URL ?? `http://localhost:${v.TEMPORAL_UI_PORT}`,
@@ -166,6 +167,8 @@ export function childProcessEnv(e: Env, extra: Record<string, string> = {}): Nod
     TEMPORAL_ADDRESS: e.temporalAddress,
     NEXTAUTH_URL: e.appUrl,
     NEXT_TELEMETRY_DISABLED: '1',
+    // The app links to the local dev server's Web UI even though it gets TEMPORAL_ADDRESS.
+    ...(e.usesLocalTemporal ? { TEMPORAL_UI_URL: e.temporalUiUrl } : {}),
     ...extra,
   };
 }

@@ -51,7 +51,7 @@ async function checkDatabase(e: Env): Promise<Check[]> {
     return [pgCheck, result('migrations', false, 'unknown: PostgreSQL is unreachable', 'fix PostgreSQL first')];
   }
   try {
-    const v = await client.query<{ v: string }>('SHOW server_version');
+    const v = await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
     const where = e.usesEmbeddedPostgres ? `embedded, port ${e.EMBEDDED_PG_PORT}` : 'DATABASE_URL';
     const pgCheck = result('postgres', true, `PostgreSQL ${v.rows[0]?.v ?? '?'} (${where})`);
     return [pgCheck, await checkMigrations(client)];

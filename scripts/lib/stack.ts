@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
@@ -154,6 +154,7 @@ export async function startStack(name: string, log: (m: string) => void = () => 
       stop: async () => {
         for (const w of [...workers]) await stopChild(w.process, 10_000).catch(() => {});
         for (const s of stops.reverse()) await s().catch(() => {});
+        await rm(workDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
