@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvError, parseEnv, requireSecrets } from '../../../app/_server/env';
+import { childProcessEnv, EnvError, parseEnv, requireSecrets } from '../../../app/_server/env';
 
 function errorOf(source: Record<string, string>): string {
   try {
@@ -36,5 +36,15 @@ describe('environment validation', () => {
     expect(() => requireSecrets(parseEnv({}))).toThrow(/NEXTAUTH_SECRET is missing — fix: run `npm run setup`/);
     const ok = requireSecrets(parseEnv({ NEXTAUTH_SECRET: 'x'.repeat(40), BACKFLOW_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }));
     expect(ok.encryptionKey).toHaveLength(32);
+  });
+
+  it('hands children of npm start the resolved database, Temporal and Web UI addresses', () => {
+    const e = parseEnv({});
+    const child = childProcessEnv(e);
+    expect(child).toMatchObject({ DATABASE_URL: e.databaseUrl, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_UI_URL: 'http://localhost:8233' });
+    // The child still knows the database is the embedded one, and Temporal is remote to it.
+    const inChild = parseEnv({ DATABASE_URL: child.DATABASE_URL!, TEMPORAL_ADDRESS: child.TEMPORAL_ADDRESS!, TEMPORAL_UI_URL: child.TEMPORAL_UI_URL! });
+    expect(inChild).toMatchObject({ usesEmbeddedPostgres: true, usesLocalTemporal: false, temporalUiUrl: 'http://localhost:8233' });
+    expect(childProcessEnv(parseEnv({ TEMPORAL_ADDRESS: 'temporal.internal:7233' })).TEMPORAL_UI_URL).toBe(process.env.TEMPORAL_UI_URL);
   });
 });
