@@ -39,6 +39,13 @@ export const connectors: AnyConnector[] = [
   slackDestination,
 ];
 
+// Slugs identify connectors in stored connections: they must be unique.
+const seen = new Set<string>();
+for (const c of connectors) {
+  if (seen.has(c.slug)) throw new Error(`two connectors use the slug "${c.slug}" — fix: rename one in connectors/registry.ts`);
+  seen.add(c.slug);
+}
+
 export function findConnector(slug: string): AnyConnector | undefined {
   return connectors.find((c) => c.slug === slug);
 }

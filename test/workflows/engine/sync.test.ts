@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
 import { startRun } from '../../../workflows/temporal/client';
 import { progressQuery, skipDeletesSignal, type SyncResult } from '../../../workflows/temporal/workflows';
@@ -229,5 +229,31 @@ describe('sync engine on Temporal', () => {
     expect(runRow.error).toMatch(/no_such_table/);
     const t = await targetOf(runId);
     expect(t).toMatchObject({ status: 'failed', queried: 0 });
+  });
+
+  it('keeps syncing the other destinations when one of them fails (fan-out)', async () => {
+    const db = testDb();
+    const u = new URL(inject('databaseUrl'));
+    const broken = await createConnection(db, workspaceId, {
+      kind: 'destination',
+      connector: 'postgres-table',
+      config: { host: u.hostname, port: Number(u.port || 5432), database: u.pathname.slice(1), user: decodeURIComponent(u.username || 'postgres'), ssl: 'disable' },
+      credentials: { password: decodeURIComponent(u.password) },
+    });
+    const healthy = path1('id <= 100')[0]!;
+    const { pipeline } = await createPipelineWithPlan(db, workspaceId, () => [
+      { ...healthy, id: 'dest_ok', destination: { ...healthy.destination, mode: 'upsert' } },
+      { ...healthy, id: 'dest_broken', destination: { connectionId: broken.id, connector: 'postgres-table', object: 'no_such_table', mode: 'upsert', options: {} } },
+    ]);
+    const { runId, result } = await run(pipeline.id);
+    expect(result.status).toBe('partial');
+    const targets = await db.runTarget.findMany({ where: { runId }, orderBy: { nodeId: 'asc' } });
+    expect(targets.map((t) => [t.nodeId, t.status])).toEqual([
+      ['dest_broken', 'failed'],
+      ['dest_ok', 'succeeded'],
+    ]);
+    expect(targets[0]!.error).toMatch(/no_such_table/);
+    expect(targets[1]).toMatchObject({ accepted: targets[1]!.added, rejected: 0 });
+    expect(targets[1]!.added).toBeGreaterThan(0);
   });
 });
