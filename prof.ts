@@ -43,7 +43,7 @@ const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipelin
 if (!p.ok) throw new Error(p.reason);
 const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap('load');
 const ex = await extract(deps, lt, 'upsert', 10000); lap(`extract ${ex.extracted}`);
-const d = await diff(deps, lt, { objectUpsert: true, labelled: ex.labelled, deletesConfirmed: false, batchSize: 10000 }); lap(`diff batches=${d.batches} added=${d.added} changed=${d.changed}`);
+const d = await diff(deps, lt, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: false, batchSize: 10000 }); lap(`diff batches=${d.batches} added=${d.added} changed=${d.changed}`);
 for (let b = 0; b < d.batches; b++) await deliverBatch(deps, lt, b); lap('deliver');
 const f = await finalizeTarget(deps, { runTargetId: lt.runTargetId }); lap(`finalize`);
 await db.run.update({ where: { id: p.runId }, data: { status: 'succeeded' } });

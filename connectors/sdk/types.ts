@@ -287,6 +287,12 @@ export type SourceConnector<Credentials = unknown, Config = unknown> = Base<'sou
   describe(sql: string, ctx: ConnectorContext<Credentials, Config>): Promise<ColumnDescriptor[]>;
   /** Streams a single read-only SELECT in batches through a server-side cursor. */
   read(sql: string, ctx: ConnectorContext<Credentials, Config>, opts?: QueryOptions): AsyncIterable<SourceRow[]>;
+  /**
+   * Optional fast path for a SELECT of ONE text column (the sync engine's key
+   * and payload queries): the values, in batches, without building row
+   * objects. The engine falls back to read() where a source lacks it.
+   */
+  readText?(sql: string, ctx: ConnectorContext<Credentials, Config>, opts?: QueryOptions): AsyncIterable<(string | null)[]>;
 };
 
 export type DestinationConnector<Credentials = unknown, Config = unknown, Options = unknown> = Base<'destination', Credentials, Config> & {

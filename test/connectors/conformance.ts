@@ -60,6 +60,7 @@ import { writePendingIntents } from '../../workflows/engine/commit';
 import { deliverBatch, idempotencyKey, type DeliverOptions } from '../../workflows/engine/deliver';
 import { objectUpserts, operationFor } from '../../workflows/engine/diff';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature, payloadFromCanonical } from '../../workflows/engine/hash';
+import { createStaging } from '../../workflows/engine/staging';
 import { createLimiterFactory } from '../../workflows/engine/limiter';
 import { pin, releaseLocks } from '../../workflows/engine/pin';
 import { loadTarget, type EngineDeps, type LoadedTarget } from '../../workflows/engine/target';
@@ -272,6 +273,7 @@ async function stageEngineBatch(subject: ConformanceSubject, env: ConformanceEnv
     return { r, payload, hash: contentHash(signature, payload) };
   });
   const batchNo = 0;
+  await createStaging(pool, t.runTargetId);
   await pool.query(
     `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
      SELECT $1, u.k, u.m, u.h, 'added', u.p, $2, $3 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(k, m, h, p)`,

@@ -12,6 +12,7 @@
  */
 import type { DestinationCapabilities, ObjectDescriptor, Operation, SyncMode } from '../../connectors/sdk/types';
 import { fetchPayloads } from './extract';
+import { analyzeStaging } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
 export type DiffLabel = 'added' | 'changed' | 'removed';
@@ -58,8 +59,10 @@ export type DiffResult = {
 
 export type DiffOptions = {
   objectUpsert: boolean;
-  /** The extract already labelled every row (first sync). */
+  /** The extract already labelled every row (first sync, or merged). */
   labelled: boolean;
+  /** The streaming merge staged removed rows too (merge.ts). */
+  merged?: boolean;
   /** Deletes were confirmed for this run: never hold them. */
   deletesConfirmed: boolean;
   /** Rows per batch (the destination's batch size, or less). */
@@ -84,7 +87,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
       [rt, st, mode !== 'insert'],
     );
   }
-  if (mode === 'mirror' || mode === 'add_remove') {
+  if (!opts.merged && (mode === 'mirror' || mode === 'add_remove')) {
     await q(
       `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, external_id, payload)
        SELECT $1, s.record_key, s.match_value, s.content_hash, 'removed', s.external_id, s.payload
@@ -97,7 +100,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
 
   // Labels changed the statistics the planner saw after extract: without fresh
   // ones it expects no labelled rows and joins them to the payloads row by row.
-  await q('ANALYZE run_rows', []);
+  await analyzeStaging(deps.pool, rt);
 
   // Second warehouse pass: payloads for labelled rows that lack one.
   await fetchPayloads(deps, t);
@@ -115,7 +118,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     }
   }
 
-  const counts = await stagedCounts(deps, rt);
+  const counts = await stagedCounts(deps, rt, await unstagedUnchanged(deps, rt));
 
   // Mirror safety: an empty or shrunken extract must not wipe the destination.
   let heldDeletes = 0;
@@ -173,7 +176,14 @@ export async function releaseHeldDeletes(deps: EngineDeps, runTargetId: string, 
 
 export type StagedCounts = Pick<DiffResult, 'extracted' | 'invalid' | 'unchanged' | 'added' | 'changed' | 'removed'>;
 
-export async function stagedCounts(deps: EngineDeps, runTargetId: string): Promise<StagedCounts> {
+/** Unchanged rows the incremental merge counted without staging (RunTarget.unstagedUnchanged). */
+export async function unstagedUnchanged(deps: EngineDeps, runTargetId: string): Promise<number> {
+  const r = await deps.pool.query<{ n: number }>(`SELECT "unstagedUnchanged" AS n FROM "RunTarget" WHERE id = $1`, [runTargetId]);
+  return r.rows[0]?.n ?? 0;
+}
+
+/** Counts from staging, plus the unchanged rows the merge did not stage. */
+export async function stagedCounts(deps: EngineDeps, runTargetId: string, unstaged = 0): Promise<StagedCounts> {
   const r = await deps.pool.query<Record<keyof StagedCounts, number>>(
     `SELECT
        count(*) FILTER (WHERE label IS DISTINCT FROM 'removed')::int AS extracted,
@@ -186,5 +196,12 @@ export async function stagedCounts(deps: EngineDeps, runTargetId: string): Promi
     [runTargetId],
   );
   const row = r.rows[0]!;
-  return { extracted: row.extracted, invalid: row.invalid, unchanged: row.unchanged, added: row.added, changed: row.changed, removed: row.removed };
+  return {
+    extracted: row.extracted + unstaged,
+    invalid: row.invalid,
+    unchanged: row.unchanged + unstaged,
+    added: row.added,
+    changed: row.changed,
+    removed: row.removed,
+  };
 }

@@ -10,6 +10,8 @@
  *
  *   keys query     record_key, match_value, content_hash, invalid[, payload]
  *                  (payload only for a first sync, where every row is new)
+ *   merge query    flag, content_hash, record_key, sorted by key bytes (an
+ *                  incremental run's streaming merge, merge.ts)
  *   payload query  record_key, match_value, content_hash, payload
  */
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../compile/plan';
@@ -21,7 +23,8 @@ function csv(d: ReturnType<typeof dialectSql>, expr: string): string {
   return d.coalesce(d.concat([d.literal('"'), d.replace(expr, '"', '""'), d.literal('"')]), d.literal(''));
 }
 
-function inner(dialect: HashDialect, path: TPlanPath): string {
+/** `source` replaces the path's rows (the payload query passes them pre-filtered by key). */
+function inner(dialect: HashDialect, path: TPlanPath, source = `(${path.sql}) bf_p`): string {
   const d = dialectSql(dialect);
   const match = path.fields.find((f) => f.name === path.matchField);
   if (!match) throw new Error(`plan path ${path.id}: match field ${path.matchField} is not among the mapped fields`);
@@ -32,7 +35,7 @@ function inner(dialect: HashDialect, path: TPlanPath): string {
   );
   const signature = fieldsSignature(path.fields);
   return `SELECT ${p(RECORD_KEY_COLUMN)} AS bf_k, ${sqlCanonicalText(dialect, match.type, p(match.name))} AS bf_m, ${canonical} AS bf_c, ${sqlContentHash(dialect, signature, canonical)} AS bf_h
-FROM (${path.sql}) bf_p`;
+FROM ${source}`;
 }
 
 /** The columns of a keys-query line, after the run target id Node adds in front. */
@@ -68,6 +71,25 @@ ${inner(dialect, path)}
 }
 
 /**
+ * Incremental runs: every row as `<flag><content hash>:<record key>`, ordered by
+ * the key's bytes so merge.ts can walk it beside the committed sync state.
+ *   flag  '0' valid · 'k' NULL key · 'm' NULL match value · 'M' match value
+ *         shared with another row (found by a GROUP BY on the match value alone,
+ *         which the warehouse computes without the payload or the hash)
+ * Rows sharing a key are adjacent in key order; merge.ts flags those.
+ */
+export function mergeQuery(dialect: HashDialect, path: TPlanPath): string {
+  const d = dialectSql(dialect);
+  const match = path.fields.find((f) => f.name === path.matchField)!;
+  const matchOnly = `SELECT ${sqlCanonicalText(dialect, match.type, `bf_p.${d.ident(match.name)}`)} AS bf_m FROM (${path.sql}) bf_p`;
+  const shared = `SELECT bf_d.bf_m FROM (${matchOnly}) bf_d WHERE bf_d.bf_m IS NOT NULL GROUP BY bf_d.bf_m HAVING count(*) > 1`;
+  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN bf_m IN (${shared}) THEN 'M' ELSE '0' END`;
+  return `SELECT ${d.concat([flag, 'bf_h', d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
+${inner(dialect, path)}
+) bf_i ORDER BY ${d.byteOrder('bf_k')}`;
+}
+
+/**
  * Payload rows for the given record keys (a second pass for rows that changed).
  * DuckDB and PostgreSQL join a VALUES list (a hash join); a long IN list would be
  * compared row by row. MySQL sorts IN lists and binary-searches them.
@@ -75,12 +97,15 @@ ${inner(dialect, path)}
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
   const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), csv(d, 'bf_c')];
-  const from = `(
-${inner(dialect, path)}
+  // Keys filter the rows first, so the warehouse encodes and hashes only those.
+  const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
+  const filtered =
+    dialect === 'mysql'
+      ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${key} IN (${keys.map((k) => d.literal(k)).join(', ')})) bf_p`
+      : `(SELECT bf_f.* FROM (${path.sql}) bf_f JOIN (VALUES ${keys.map((k) => `(${d.literal(k)})`).join(', ')}) AS bf_keys(k) ON ${key} = bf_keys.k) bf_p`;
+  return `SELECT ${d.concat(cols)} AS l FROM (
+${inner(dialect, path, filtered)}
 ) bf_i`;
-  if (dialect === 'mysql') return `SELECT ${d.concat(cols)} AS l FROM ${from} WHERE bf_k IN (${keys.map((k) => d.literal(k)).join(', ')})`;
-  const values = keys.map((k) => `(${d.literal(k)})`).join(', ');
-  return `SELECT ${d.concat(cols)} AS l FROM ${from} JOIN (VALUES ${values}) AS bf_keys(k) ON bf_i.bf_k = bf_keys.k`;
 }
 
 /** Typed rows for sources whose dialect cannot hash in SQL (hashed in Node instead). */

@@ -2,24 +2,39 @@
  * extract: stream the path's rows from the warehouse into `run_rows`.
  *
  * Hash-capable dialects (DuckDB, PostgreSQL, MySQL) compute key, content hash
- * and duplicate flags in their own SQL, so only keys and hashes leave the
+ * and NULL flags in their own SQL, so only keys and hashes leave the
  * warehouse; payloads follow later for the rows that changed (fetchPayloads).
- * A first sync (nothing committed yet) fetches payloads in the same pass,
- * because every row is new. Other dialects return typed rows that Node hashes.
+ *   first sync    nothing is committed, so every row is new: payloads come in
+ *                 the same pass and every row is staged, labelled 'added'.
+ *   incremental   a streaming merge by key with the committed state
+ *                 (merge.ts) labels rows as it goes and stages only the rows
+ *                 that need work; unchanged rows are counted, not staged.
+ * Other dialects return typed rows that Node hashes; they are all staged and
+ * labelled by the SQL diff (diff.ts).
  */
 import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
-import { keysQuery, payloadQuery, typedRowsQuery } from './extract-sql';
+import { keysQuery, mergeQuery, payloadQuery, typedRowsQuery } from './extract-sql';
+import { committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { isHashDialect, type HashDialect } from './sql-dialect';
-import { copyLines, linesOf, RUN_ROWS_COPY } from './staging';
+import { analyzeStaging, copyLines, createStaging, linesOf, MERGED_ROWS_COPY, RUN_ROWS_COPY } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
 /** Keys per second-pass query: each query is one scan of the path's SQL in the warehouse. */
 export const PAYLOAD_KEYS_PER_QUERY = 20_000;
 const READ_BATCH = 20_000;
 
-export type ExtractResult = { extracted: number; firstSync: boolean; labelled: boolean };
+export type ExtractResult = {
+  extracted: number;
+  firstSync: boolean;
+  /** Rows are labelled already (first sync, or merged). */
+  labelled: boolean;
+  /** The streaming merge labelled the rows, removals included. */
+  merged: boolean;
+  /** Unchanged rows the merge counted without staging them. */
+  unstagedUnchanged: number;
+};
 
 function csvField(v: string | null): string {
   return v === null ? '' : `"${v.replace(/"/g, '""')}"`;
@@ -79,14 +94,14 @@ export async function extract(
   const dialect = t.source.connector.capabilities.dialect;
   // A source can share a dialect name yet lack the functions (Redshift reports 'postgres').
   const hashInSql = isHashDialect(dialect) && t.source.connector.capabilities.sqlHash;
+  if (hashInSql && !firstSync) return mergeExtract(deps, t, dialect, onProgress);
   // Without SQL hashing the payload comes along anyway (Node hashes it).
   const withPayload = firstSync || !hashInSql;
 
   const client = await deps.pool.connect();
   try {
     // Re-running an extract (after a crash) starts from a clean slate.
-    await client.query('DELETE FROM run_rows WHERE run_target_id = $1', [t.runTargetId]);
-    await client.query('DELETE FROM run_batches WHERE run_target_id = $1', [t.runTargetId]);
+    await createStaging(client, t.runTargetId);
     const counter = { rows: 0 };
     const progress = async function* (batches: AsyncIterable<string[]>) {
       for await (const b of batches) {
@@ -95,17 +110,73 @@ export async function extract(
       }
     };
     const lines = hashInSql
-      ? linesOf(t.source.connector.read(keysQuery(dialect, t.path, withPayload), t.source.ctx, { batchSize: READ_BATCH }))
+      ? linesOf(t.source, keysQuery(dialect, t.path, withPayload), READ_BATCH)
       : typedLines(t, t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH }));
     const first = firstSync ? { op: firstSyncOp, batchSize } : null;
     await copyLines(client, RUN_ROWS_COPY, progress(stagingLines(t.runTargetId, lines, first, counter)));
     // Fresh statistics, or the planner takes a million staged rows for a handful
     // and joins them to sync_state row by row.
-    await client.query('ANALYZE run_rows');
+    await analyzeStaging(client, t.runTargetId);
     await flagDuplicates(client, t.runTargetId);
-    return { extracted: counter.rows, firstSync, labelled: first !== null };
+    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0 };
   } finally {
     client.release();
+  }
+}
+
+/** MERGED_ROWS_COPY's columns. */
+function mergedLine(runTargetId: string, r: MergedRow): string {
+  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)}`;
+}
+
+/**
+ * Incremental extract for hash-capable sources: the warehouse's sorted keys and
+ * hashes are merged with the committed state while streaming; the rows that
+ * need work are staged by COPY. Changed and removed rows carry their
+ * committed external id; removed rows then take their match value and last
+ * payload from sync_state.
+ */
+async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDialect, onProgress?: (rows: number) => void): Promise<ExtractResult> {
+  const mode = t.path.destination.mode;
+  const staging = await deps.pool.connect();
+  const reader = await deps.pool.connect();
+  let failed = false;
+  try {
+    await createStaging(staging, t.runTargetId);
+    const tally: MergeTally = { extracted: 0, unchanged: 0, staged: 0 };
+    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path), READ_BATCH);
+    const merged = mergeByKey(
+      warehouse,
+      committedState(reader, t.syncTargetId),
+      { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove' },
+      tally,
+    );
+    const lines = async function* () {
+      for await (const rows of merged) {
+        yield rows.map((r) => mergedLine(t.runTargetId, r));
+        onProgress?.(tally.extracted);
+      }
+      onProgress?.(tally.extracted);
+    };
+    await copyLines(staging, MERGED_ROWS_COPY, lines());
+    await analyzeStaging(staging, t.runTargetId);
+    // Removed rows are sent by match key, with their last payload: one index
+    // probe each (a correlated subquery), where a join could make the planner
+    // hash all of sync_state, whose statistics lag after a big sync.
+    await staging.query(
+      `UPDATE run_rows r SET (match_value, payload) = (
+         SELECT s.match_value, s.payload FROM sync_state s WHERE s.sync_target_id = $2 AND s.record_key = r.record_key)
+       WHERE r.run_target_id = $1 AND r.label = 'removed'`,
+      [t.runTargetId, t.syncTargetId],
+    );
+    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged };
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    // A connection left mid-COPY is closed, not reused.
+    reader.release(failed);
+    staging.release(failed);
   }
 }
 
@@ -164,7 +235,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
       fetched += await copyLines(
         client,
         'COPY bf_payloads (record_key, match_value, content_hash, payload) FROM STDIN WITH (FORMAT csv)',
-        linesOf(t.source.connector.read(sql, t.source.ctx, { batchSize: READ_BATCH })),
+        linesOf(t.source, sql, READ_BATCH),
       );
       // Statistics for the fresh temp table, or the planner joins it row by row.
       await client.query('ANALYZE bf_payloads');

@@ -6,9 +6,11 @@
  *
  *   queried = invalid + unchanged + added + changed + removed
  *             (queried counts the extracted rows plus the committed rows that
- *              disappeared from the extract, i.e. every staged row)
+ *              disappeared from the extract, i.e. every staged row, plus the
+ *              unchanged rows an incremental merge counted without staging)
  *   added + changed + removed = accepted + rejected + exhausted + skipped
  */
+import { dropStaging, sweepStaging } from './staging';
 import type { EngineDeps } from './target';
 
 export type TargetCounts = {
@@ -38,19 +40,21 @@ export function checkBalance(c: TargetCounts): string | null {
 export async function countTarget(deps: EngineDeps, runTargetId: string): Promise<TargetCounts> {
   const r = await deps.pool.query<TargetCounts>(
     `SELECT
-       count(*)::int AS queried,
-       count(*) FILTER (WHERE invalid IS NOT NULL)::int AS invalid,
-       count(*) FILTER (WHERE invalid IS NULL AND label IS NULL)::int AS unchanged,
-       count(*) FILTER (WHERE label = 'added')::int AS added,
-       count(*) FILTER (WHERE label = 'changed')::int AS changed,
-       count(*) FILTER (WHERE label = 'removed')::int AS removed,
-       count(*) FILTER (WHERE label IS NOT NULL AND (outcome = 'accepted' OR (outcome IS NULL AND b.batch_no IS NOT NULL)))::int AS accepted,
-       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'rejected')::int AS rejected,
-       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'exhausted')::int AS exhausted,
-       count(*) FILTER (WHERE label IS NOT NULL AND outcome = 'skipped')::int AS skipped
-     FROM run_rows r
+       (count(r.run_target_id) + t."unstagedUnchanged")::int AS queried,
+       count(*) FILTER (WHERE r.invalid IS NOT NULL)::int AS invalid,
+       (count(*) FILTER (WHERE r.run_target_id IS NOT NULL AND r.invalid IS NULL AND r.label IS NULL) + t."unstagedUnchanged")::int AS unchanged,
+       count(*) FILTER (WHERE r.label = 'added')::int AS added,
+       count(*) FILTER (WHERE r.label = 'changed')::int AS changed,
+       count(*) FILTER (WHERE r.label = 'removed')::int AS removed,
+       count(*) FILTER (WHERE r.label IS NOT NULL AND (r.outcome = 'accepted' OR (r.outcome IS NULL AND b.batch_no IS NOT NULL)))::int AS accepted,
+       count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'rejected')::int AS rejected,
+       count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'exhausted')::int AS exhausted,
+       count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'skipped')::int AS skipped
+     FROM "RunTarget" t
+     LEFT JOIN run_rows r ON r.run_target_id = t.id
      LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
-     WHERE r.run_target_id = $1`,
+     WHERE t.id = $1
+     GROUP BY t."unstagedUnchanged"`,
     [runTargetId],
   );
   return r.rows[0]!;
@@ -120,8 +124,7 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
     data: { ...counts, status, phase: 'done', finishedAt: new Date(), error },
   });
   // Staged payloads hold personal data: purge them now; errors keep short excerpts.
-  await deps.pool.query('DELETE FROM run_rows WHERE run_target_id = $1', [input.runTargetId]);
-  await deps.pool.query('DELETE FROM run_batches WHERE run_target_id = $1', [input.runTargetId]);
+  await dropStaging(deps.pool, input.runTargetId);
   if (imbalance) throw new CountsDoNotBalance(`run target ${input.runTargetId}: ${error}`);
   return { counts, status };
 }
@@ -153,6 +156,7 @@ export async function finalizeRun(deps: EngineDeps, runId: string, opts: { error
   await deps.pool.query('DELETE FROM sync_locks WHERE run_id = $1', [runId]);
   // Row errors hold payload excerpts (personal data): keep them 30 days.
   await purgeOldErrors(deps);
+  await sweepStaging(deps.pool);
   return { status };
 }
 

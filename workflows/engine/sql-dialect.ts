@@ -23,6 +23,8 @@ export type DialectSql = {
   countOver(expr: string): string;
   /** Integer division of non-negative integers. */
   intDiv(a: string, b: number): string;
+  /** ORDER BY term sorting text by its UTF-8 bytes (= code points), the order merge.ts expects. */
+  byteOrder(expr: string): string;
   /** Type name for casting to text. */
   textType: string;
   /** hash.ts field escaping (`\` → `\\`, `|` → `\|`) of a text expression. */
@@ -47,6 +49,8 @@ const duckdb: DialectSql = {
   md5: (e) => `md5(${e})`,
   countOver: (e) => `count(*) OVER (PARTITION BY ${e})`,
   intDiv: (a, b) => `((${a}) // ${b})`,
+  // DuckDB compares text bytewise unless a collation is set (the engine sets none).
+  byteOrder: (e) => e,
   textType: 'VARCHAR',
   // Most values need no escaping, and a scan for the two characters is far cheaper than two replaces.
   escapeField: (e) => `CASE WHEN regexp_matches(${e}, '[|\\\\]') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
@@ -86,6 +90,7 @@ const postgres: DialectSql = {
   md5: (e) => `md5(${e})`,
   countOver: (e) => `count(*) OVER (PARTITION BY ${e})`,
   intDiv: (a, b) => `((${a}) / ${b})`,
+  byteOrder: (e) => `${e} COLLATE "C"`,
   textType: 'TEXT',
   escapeField: (e) => `replace(replace(${e}, '\\', '\\\\'), '|', '\\|')`,
   canonicalText(type, e, scale) {
@@ -124,6 +129,7 @@ const mysql: DialectSql = {
   md5: (e) => `MD5(${e})`,
   countOver: (e) => `COUNT(*) OVER (PARTITION BY ${e})`,
   intDiv: (a, b) => `((${a}) DIV ${b})`,
+  byteOrder: (e) => `CAST(${e} AS BINARY)`,
   textType: 'CHAR',
   escapeField: (e) => `REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), '|', ${mysqlLiteral('\\|')})`,
   canonicalText(type, e, scale) {

@@ -86,7 +86,7 @@ function batchSizeOf(t: LoadedTarget, cap?: number): number {
   return cap && cap > 0 ? Math.min(cap, size) : size;
 }
 
-export type ExtractOutput = { extracted: number; labelled: boolean; objectUpsert: boolean; firstSync: boolean };
+export type ExtractOutput = { extracted: number; labelled: boolean; merged: boolean; objectUpsert: boolean; firstSync: boolean };
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -130,8 +130,11 @@ export function createActivities(deps: ActivityDeps) {
           () => ({ phase: 'extract', rows }),
           () => extract(e, t, firstOp, batchSizeOf(t, input.maxBatchSize), (n) => (rows = n)),
         );
-        await e.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: r.extracted } });
-        return { extracted: r.extracted, labelled: r.labelled, objectUpsert, firstSync: r.firstSync };
+        await e.db.runTarget.update({
+          where: { id: t.runTargetId },
+          data: { phase: 'diff', queried: r.extracted, unstagedUnchanged: r.unstagedUnchanged },
+        });
+        return { extracted: r.extracted, labelled: r.labelled, merged: r.merged, objectUpsert, firstSync: r.firstSync };
       });
     },
 
@@ -139,6 +142,7 @@ export function createActivities(deps: ActivityDeps) {
       runTargetId: string;
       objectUpsert: boolean;
       labelled: boolean;
+      merged?: boolean;
       deletesConfirmed: boolean;
       maxBatchSize?: number;
     }): Promise<DiffResult> {

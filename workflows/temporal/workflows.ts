@@ -55,6 +55,8 @@ export type TargetState = {
   phase: TargetPhase;
   objectUpsert: boolean;
   labelled: boolean;
+  /** The extract's streaming merge staged only the rows that need work. */
+  merged?: boolean;
   extracted: number;
   batches: number;
   /** Rows per batch for this target (known after diff). */
@@ -290,13 +292,14 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
           t.extracted = r.extracted;
           t.objectUpsert = r.objectUpsert;
           t.labelled = r.labelled;
+          t.merged = r.merged;
           t.phase = 'diff';
         }
       }
       if (t.phase === 'diff') {
         if (s.cancelled) t.phase = 'finalize';
         else {
-          const d = await long.diffTarget({ runTargetId: t.runTargetId, objectUpsert: t.objectUpsert, labelled: t.labelled, deletesConfirmed: false, ...batchCap });
+          const d = await long.diffTarget({ runTargetId: t.runTargetId, objectUpsert: t.objectUpsert, labelled: t.labelled, merged: t.merged ?? false, deletesConfirmed: false, ...batchCap });
           t.batches = d.batches;
           t.batchSize = d.batchSize;
           t.held = d.heldDeletes;

@@ -10,9 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance, StatementType, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, StatementType, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import { defineConnector } from '../../sdk/define';
-import { ConnectorError, type ColumnDescriptor, type FieldType, type SourceRow } from '../../sdk/types';
+import { ConnectorError, type ColumnDescriptor, type FieldType, type QueryOptions, type SourceRow } from '../../sdk/types';
 import { ZDuckDbConfig, ZDuckDbCredentials, type TDuckDbConfig } from './schema';
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -210,6 +210,51 @@ function valueConverter(t: DuckDBType): ((v: unknown) => unknown) | null {
   return null;
 }
 
+/**
+ * Runs one read-only SELECT and streams what `consume` makes of its result,
+ * with the statement timeout, cancellation and error mapping every read shares.
+ */
+async function* streamQuery<T>(
+  sql: string,
+  config: TDuckDbConfig,
+  connectionName: string,
+  opts: QueryOptions,
+  ctxSignal: AbortSignal,
+  consume: (result: DuckDBResult) => AsyncIterable<T[]>,
+): AsyncGenerator<T[]> {
+  const { conn, release } = await acquire(config);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const signal = opts.signal ?? ctxSignal;
+  // One timer for the whole statement: interrupting the connection cancels it.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, timeoutMs);
+  const onAbort = () => conn.interrupt();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const prepared = await prepareSelect(conn, sql, connectionName);
+    prepared.destroySync();
+    try {
+      yield* consume(await conn.stream(sql));
+    } catch (err) {
+      if (timedOut) {
+        throw new ConnectorError(
+          `DuckDB connection "${connectionName}": query cancelled after ${Math.round(timeoutMs / 100) / 10} s (statement timeout) — fix: simplify the query or raise the timeout`,
+          { code: 'timeout', retryable: false, applied: 'no' },
+        );
+      }
+      if (signal.aborted) throw new ConnectorError(`DuckDB connection "${connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' });
+      throw err instanceof ConnectorError ? err : sqlError(err, connectionName);
+    }
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    release();
+  }
+}
+
 export const duckdbSource = defineConnector({
   slug: 'duckdb',
   kind: 'source',
@@ -280,58 +325,44 @@ export const duckdbSource = defineConnector({
     }
   },
 
-  async *read(sql, ctx, opts = {}) {
-    const { conn, release } = await acquire(ctx.config);
+  read(sql, ctx, opts = {}) {
     const batchSize = opts.batchSize ?? 10_000;
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const signal = opts.signal ?? ctx.signal;
-    // One timer for the whole statement: interrupting the connection cancels it.
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      conn.interrupt();
-    }, timeoutMs);
-    const onAbort = () => conn.interrupt();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const prepared = await prepareSelect(conn, sql, ctx.connectionName);
-      prepared.destroySync();
+    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result) {
+      const names = result.columnNames();
+      const conversions = result
+        .columnTypes()
+        .map((t, i) => [names[i] ?? '', valueConverter(t)] as const)
+        .filter((c): c is readonly [string, (v: unknown) => unknown] => c[1] !== null);
       let batch: SourceRow[] = [];
-      try {
-        const result = await conn.stream(sql);
-        const names = result.columnNames();
-        const conversions = result
-          .columnTypes()
-          .map((t, i) => [names[i] ?? '', valueConverter(t)] as const)
-          .filter((c): c is readonly [string, (v: unknown) => unknown] => c[1] !== null);
-        for await (const rows of result.yieldRowObjectJson()) {
-          for (const json of rows) {
-            const row: SourceRow = json;
-            for (const [name, convert] of conversions) row[name] = convert(row[name]);
-            batch.push(row);
-            // Exactly batchSize rows per batch, whatever size DuckDB's chunks are.
-            if (batch.length === batchSize) {
-              yield batch;
-              batch = [];
-            }
+      for await (const rows of result.yieldRowObjectJson()) {
+        for (const json of rows) {
+          const row: SourceRow = json;
+          for (const [name, convert] of conversions) row[name] = convert(row[name]);
+          batch.push(row);
+          // Exactly batchSize rows per batch, whatever size DuckDB's chunks are.
+          if (batch.length === batchSize) {
+            yield batch;
+            batch = [];
           }
         }
-      } catch (err) {
-        if (timedOut) {
-          throw new ConnectorError(
-            `DuckDB connection "${ctx.connectionName}": query cancelled after ${Math.round(timeoutMs / 100) / 10} s (statement timeout) — fix: simplify the query or raise the timeout`,
-            { code: 'timeout', retryable: false, applied: 'no' },
-          );
-        }
-        if (signal.aborted) throw new ConnectorError(`DuckDB connection "${ctx.connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' });
-        throw err instanceof ConnectorError ? err : sqlError(err, ctx.connectionName);
       }
       if (batch.length) yield batch;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      release();
-    }
+    });
+  },
+
+  readText(sql, ctx, opts = {}) {
+    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result) {
+      if (result.columnCount !== 1) throw new ConnectorError(`readText needs a query with one column, got ${result.columnCount}`, { code: 'config', retryable: false, applied: 'no' });
+      // Straight from DuckDB's vectors: no row objects, no JSON conversion.
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        const v = chunk.getColumnVector(0);
+        const out = new Array<string | null>(chunk.rowCount);
+        for (let i = 0; i < chunk.rowCount; i++) out[i] = v.getItem(i) as string | null;
+        yield out;
+      }
+    });
   },
 });
 

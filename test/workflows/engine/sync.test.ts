@@ -214,6 +214,22 @@ describe('sync engine on Temporal', () => {
     );
     expect(errors.rows.map((e) => e.record_key)).toEqual(['(null)', '2', '2', '3', '4', '5']);
     expect(errors.rows.find((e) => e.record_key === '5')?.reason).toMatch(/match key value is NULL/);
+
+    // The next run diffs by the streaming merge: the same rows are invalid, the
+    // two synced ones unchanged; then key 1 takes key 6's email and both are
+    // invalid, so neither is sent nor removed.
+    const again = await run(pipeline.id);
+    expect(await targetOf(again.runId)).toMatchObject({ queried: 8, invalid: 6, unchanged: 2, added: 0, changed: 0, status: 'succeeded' });
+    await sql([`UPDATE dupes SET email = 'f@x.co' WHERE id = 1`]);
+    const third = await run(pipeline.id);
+    expect(await targetOf(third.runId)).toMatchObject({ queried: 8, invalid: 8, unchanged: 0, added: 0, changed: 0, status: 'succeeded' });
+    const thirdErrors = await testPool().query<{ record_key: string; reason: string }>(
+      `SELECT record_key, reason FROM run_row_errors WHERE run_id = $1 AND kind = 'invalid' ORDER BY record_key`,
+      [third.runId],
+    );
+    expect(thirdErrors.rows.map((e) => e.record_key)).toEqual(['(null)', '1', '2', '2', '3', '4', '5', '6']);
+    expect(thirdErrors.rows.find((e) => e.record_key === '6')?.reason).toMatch(/share this match key value/);
+    expect((await readLog()).slice(before).map((l) => l.key).sort()).toEqual(['1', '6']);
   });
 
   it('fails a run fast and clearly when the warehouse refuses the SQL (no blind retries)', async () => {

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { compareKeys, mergeByKey, type CommittedRow, type MergedRow, type MergeOptions, type MergeTally } from '../../../workflows/engine/merge';
+
+async function* batches<T>(items: T[], size = 2): AsyncGenerator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** A warehouse line: flag, hash, key (mergeQuery's format). */
+const w = (key: string, hash: string, flag = '0') => `${flag}${hash}:${key}`;
+
+async function merge(warehouse: string[], committedPairs: [string, string][], opts: MergeOptions = { detectChanges: true, detectRemovals: true }) {
+  const tally: MergeTally = { extracted: 0, unchanged: 0, staged: 0 };
+  const committed = committedPairs.map(([k, h]): CommittedRow => [k, h, `ext-${k}`]);
+  const rows: MergedRow[] = [];
+  for await (const b of mergeByKey(batches(warehouse), batches(committed, 3), opts, tally)) rows.push(...b);
+  return { rows, tally };
+}
+
+describe('compareKeys (UTF-8 byte order)', () => {
+  it('orders like a byte-wise sort of the UTF-8 encoding, astral characters included', () => {
+    const keys = ['b', 'a', '', 'ab', 'a\u{10000}', 'a\uffff', 'é', 'Z', '10', '9', '\u{1F600}', '\uE000'];
+    const byBytes = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8')));
+    expect([...keys].sort(compareKeys)).toEqual(byBytes);
+    // JavaScript's own order differs exactly there: U+FFFF sorts after U+10000 in UTF-16.
+    expect(['a\u{10000}', 'a\uffff'].sort()).toEqual(['a\u{10000}', 'a\uffff']);
+    expect(['a\u{10000}', 'a\uffff'].sort(compareKeys)).toEqual(['a\uffff', 'a\u{10000}']);
+  });
+});
+
+describe('mergeByKey', () => {
+  it('labels added, changed and removed rows and only counts unchanged ones', async () => {
+    const { rows, tally } = await merge(
+      [w('a', 'h1'), w('b', 'h2'), w('c', 'NEW'), w('e', 'h5')],
+      [
+        ['a', 'h1'],
+        ['b', 'h2'],
+        ['c', 'h3'],
+        ['d', 'h4'],
+        ['f', 'h6'],
+      ],
+    );
+    expect(rows).toEqual([
+      { key: 'c', hash: 'NEW', externalId: 'ext-c', label: 'changed', invalid: null },
+      { key: 'd', hash: 'h4', externalId: 'ext-d', label: 'removed', invalid: null },
+      { key: 'e', hash: 'h5', externalId: null, label: 'added', invalid: null },
+      { key: 'f', hash: 'h6', externalId: 'ext-f', label: 'removed', invalid: null },
+    ]);
+    expect(tally).toEqual({ extracted: 4, unchanged: 2, staged: 4 });
+  });
+
+  it('flags every row of a shared key and the warehouse flags, and never removes their committed key', async () => {
+    const { rows, tally } = await merge(
+      [w('a', 'x1'), w('a', 'x2'), w('a', 'x3'), w('b', 'h', 'm'), w('c', 'h', 'M'), w('', 'h', 'k')],
+      [
+        ['a', 'old'],
+        ['b', 'h'],
+        ['c', 'h'],
+      ],
+    );
+    expect(rows.map((r) => [r.key, r.invalid, r.label])).toEqual([
+      ['a', 'duplicate_key', null],
+      ['a', 'duplicate_key', null],
+      ['a', 'duplicate_key', null],
+      ['b', 'null_match', null],
+      ['c', 'duplicate_match', null],
+      [null, 'null_key', null],
+    ]);
+    expect(tally).toEqual({ extracted: 6, unchanged: 0, staged: 6 });
+  });
+
+  it('follows the sync mode: insert ignores changes, upsert ignores removals', async () => {
+    const input = [w('a', 'NEW'), w('b', 'h')];
+    const committed: [string, string][] = [
+      ['a', 'old'],
+      ['z', 'h'],
+    ];
+    const insert = await merge(input, committed, { detectChanges: false, detectRemovals: false });
+    expect(insert.rows).toEqual([{ key: 'b', hash: 'h', externalId: null, label: 'added', invalid: null }]);
+    expect(insert.tally.unchanged).toBe(1);
+    const upsert = await merge(input, committed, { detectChanges: true, detectRemovals: false });
+    expect(upsert.rows.map((r) => r.label)).toEqual(['changed', 'added']);
+  });
+
+  it('an empty extract removes every committed key; an empty state adds every row', async () => {
+    expect((await merge([], [['a', 'h'], ['b', 'h']])).rows.map((r) => r.label)).toEqual(['removed', 'removed']);
+    expect((await merge([w('a', 'h'), w('b', 'h')], [])).rows.map((r) => r.label)).toEqual(['added', 'added']);
+  });
+
+  it('refuses a warehouse stream that is not in byte order, naming the cause', async () => {
+    // A collation-aware sort puts "B" after "a"; byte order puts it first.
+    await expect(merge([w('a', 'h'), w('B', 'h')], [])).rejects.toThrow(/out of order near "B".*collation/);
+  });
+
+  it('keeps memory to a batch: a long stream is merged in batches of staged rows', async () => {
+    const n = 20_000;
+    const keys = Array.from({ length: n }, (_, i) => `k${String(i).padStart(6, '0')}`);
+    const tally: MergeTally = { extracted: 0, unchanged: 0, staged: 0 };
+    let yielded = 0;
+    let largest = 0;
+    const gen = mergeByKey(
+      batches(keys.map((k) => w(k, 'h')), 1000),
+      batches(keys.filter((_, i) => i % 2 === 0).map((k): CommittedRow => [k, 'h', null]), 1000),
+      { detectChanges: true, detectRemovals: true },
+      tally,
+    );
+    for await (const b of gen) {
+      yielded += b.length;
+      largest = Math.max(largest, b.length);
+    }
+    expect(yielded).toBe(n / 2);
+    expect(largest).toBeLessThanOrEqual(5_000);
+    expect(tally).toEqual({ extracted: n, unchanged: n / 2, staged: n / 2 });
+  });
+});
