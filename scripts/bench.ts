@@ -32,6 +32,7 @@ import { RECORD_KEY_COLUMN, ZPlan, type TPlanPath } from '../workflows/compile/p
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from '../workflows/engine/hash';
 import { startRun } from '../workflows/temporal/client';
 import { writeWorkflowBundle } from '../workflows/temporal/worker';
+import { workerArgs } from '../workflows/temporal/worker-command';
 import type { SyncResult } from '../workflows/temporal/workflows';
 import { applyMigrations } from '../prisma/migrate';
 import { startEmbeddedPostgres } from './lib/embedded-postgres';
@@ -321,7 +322,7 @@ async function main(): Promise<void> {
       // A fresh worker process, so VmHWM is this workload's peak.
       const taskQueue = `bench-${source}-${Date.now()}`;
       // `node --import tsx`, not the tsx launcher: the pid must be the worker itself.
-      const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
+      const worker: ChildProcess = spawn(process.execPath, workerArgs(), {
         cwd: PROJECT_ROOT,
         env: childProcessEnv(e, {
           DATABASE_URL: controlUrl,

@@ -15,6 +15,7 @@ import { childProcessEnv, env, hasEnvValue, PROJECT_ROOT, setEnvValue, type Env 
 import { createPgPool } from '../../app/_server/pg';
 import { applyMigrations } from '../../prisma/migrate';
 import { writeWorkflowBundle } from '../../workflows/temporal/worker';
+import { workerArgs } from '../../workflows/temporal/worker-command';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { freePort } from './ports';
 import { findTemporalCli, startDevServer, stopChild, TEMPORAL_MISSING_FIX } from './temporal-cli';
@@ -100,7 +101,7 @@ export async function startStack(name: string, log: (m: string) => void = () => 
 
     const spawnWorker = (opts: { taskQueue: string; extraEnv?: Record<string, string> }): WorkerProcess => {
       // `node --import tsx` so the pid is the worker itself (for VmHWM and SIGKILL).
-      const child = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
+      const child = spawn(process.execPath, workerArgs(), {
         cwd: PROJECT_ROOT,
         env: childProcessEnv(e, {
           DATABASE_URL: controlUrl,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { writeWorkflowBundle } from '../../workflows/temporal/worker';
+import { workerArgs } from '../../workflows/temporal/worker-command';
 
 let bundle: Promise<string> | undefined;
 
@@ -27,7 +28,7 @@ export type WorkerProc = { child: ChildProcess; ready: Promise<void>; kill(signa
 /** `address`: another Temporal server than the run's shared one (e.g. a test's own dev server). */
 export async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, string> = {}, address = inject('temporalAddress')): Promise<WorkerProc> {
   const root = path.resolve(import.meta.dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workflows/temporal/worker.ts'], {
+  const child = spawn(process.execPath, workerArgs(), {
     cwd: root,
     env: {
       ...process.env,

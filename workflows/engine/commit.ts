@@ -42,6 +42,8 @@ export async function commitWholeBatch(
   op: Operation,
   recordKeys: string[],
   usedIntents: boolean,
+  /** Every row was labelled 'added' (not in sync_state at diff time): try a plain INSERT first. */
+  allNew = false,
 ): Promise<void> {
   const client = await deps.pool.connect();
   try {
@@ -53,16 +55,33 @@ export async function commitWholeBatch(
         [t.syncTargetId, t.runTargetId, batchNo],
       );
     } else {
-      await client.query(
-        `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
+      const insert = `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
          SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
-         FROM run_rows r WHERE r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL
-         ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
-           content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
-           external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
-           payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id`,
-        [t.syncTargetId, t.runTargetId, batchNo, t.runId],
-      );
+         FROM run_rows r WHERE r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL`;
+      const params = [t.syncTargetId, t.runTargetId, batchNo, t.runId];
+      const upsert = () =>
+        client.query(
+          `${insert}
+           ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
+             content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
+             external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
+             payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id`,
+          params,
+        );
+      if (allNew) {
+        // New keys (a first sync) need no conflict handling, which costs about a
+        // third of the insert. Should a key exist after all, the upsert runs.
+        await client.query('SAVEPOINT plain_insert');
+        try {
+          await client.query(insert, params);
+        } catch (err) {
+          if ((err as { code?: string }).code !== '23505') throw err;
+          await client.query('ROLLBACK TO SAVEPOINT plain_insert');
+          await upsert();
+        }
+      } else {
+        await upsert();
+      }
     }
     if (usedIntents) {
       await client.query(`DELETE FROM delivery_intents WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, recordKeys]);

@@ -15,7 +15,7 @@
  * - Side-effect destinations without idempotency keys (events) never re-send an
  *   unknown outcome: it is reported instead, so nothing is sent twice.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   isConnectorError,
   type ConnectorError,
@@ -54,6 +54,7 @@ export type BatchResult = { batchNo: number; staged: number; accepted: number; r
 
 type StagedRow = {
   record_key: string;
+  label: string | null;
   match_value: string | null;
   content_hash: string | null;
   payload: string | null;
@@ -66,7 +67,8 @@ type StagedRow = {
 const FATAL_CODES = new Set(['auth', 'permission', 'config', 'schema_changed', 'unsupported']);
 
 export function idempotencyKey(syncTargetId: string, recordKey: string, contentHash: string | null, op: Operation): string {
-  return createHash('sha256').update(`${syncTargetId}\u0000${recordKey}\u0000${contentHash ?? ''}\u0000${op}`).digest('hex');
+  // crypto.hash: the one-shot form, over twice as fast as createHash for short input.
+  return hash('sha256', `${syncTargetId}\u0000${recordKey}\u0000${contentHash ?? ''}\u0000${op}`, 'hex');
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -93,7 +95,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
   const result: BatchResult = { batchNo, staged: 0, accepted: 0, rejected: 0, exhausted: 0, skipped: 0 };
 
   const staged = await deps.pool.query<StagedRow>(
-    `SELECT record_key, match_value, content_hash, payload, op, external_id, outcome FROM run_rows
+    `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM run_rows
      WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
        AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = $2)
      ORDER BY record_key`,
@@ -272,7 +274,8 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       const seen = new Map(results.map((r) => [r.recordKey, r]));
       const untouched = group.length === staged.rows.length && staged.rows.every((x) => x.outcome === null);
       if (untouched && results.length === group.length && group.every((k) => seen.get(k)?.status === 'accepted' && !seen.get(k)?.externalId)) {
-        await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group, ledger && guardCreates(rows[0]!.op));
+        const allNew = staged.rows.every((x) => x.label === 'added');
+        await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group, ledger && guardCreates(rows[0]!.op), allNew);
         result.accepted += group.length;
         done += group.length;
         progress();

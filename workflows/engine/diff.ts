@@ -98,23 +98,28 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     );
   }
 
-  // Labels changed the statistics the planner saw after extract: without fresh
-  // ones it expects no labelled rows and joins them to the payloads row by row.
-  await analyzeStaging(deps.pool, rt);
+  // A first sync's extract staged every row with its payload, operation and
+  // batch: there is nothing to fetch or assign, only counting.
+  const firstSync = opts.labelled && !opts.merged;
+  if (!firstSync) {
+    // Labels changed the statistics the planner saw after extract: without fresh
+    // ones it expects no labelled rows and joins them to the payloads row by row.
+    await analyzeStaging(deps.pool, rt);
 
-  // Second warehouse pass: payloads for labelled rows that lack one.
-  await fetchPayloads(deps, t);
+    // Second warehouse pass: payloads for labelled rows that lack one.
+    await fetchPayloads(deps, t);
 
-  // Operations (skipped rows keep theirs empty).
-  for (const label of ['added', 'changed', 'removed'] as const) {
-    const op = operationFor(mode, label, opts.objectUpsert);
-    if (op) {
-      await q(`UPDATE run_rows SET op = $3 WHERE run_target_id = $1 AND label = $2 AND op IS NULL AND outcome IS NULL`, [rt, label, op]);
-    } else {
-      await q(
-        `UPDATE run_rows SET outcome = 'skipped', error = $3 WHERE run_target_id = $1 AND label = $2 AND outcome IS NULL`,
-        [rt, label, `${mode} mode does not send ${label} rows`],
-      );
+    // Operations (skipped rows keep theirs empty).
+    for (const label of ['added', 'changed', 'removed'] as const) {
+      const op = operationFor(mode, label, opts.objectUpsert);
+      if (op) {
+        await q(`UPDATE run_rows SET op = $3 WHERE run_target_id = $1 AND label = $2 AND op IS NULL AND outcome IS NULL`, [rt, label, op]);
+      } else {
+        await q(
+          `UPDATE run_rows SET outcome = 'skipped', error = $3 WHERE run_target_id = $1 AND label = $2 AND outcome IS NULL`,
+          [rt, label, `${mode} mode does not send ${label} rows`],
+        );
+      }
     }
   }
 
@@ -123,8 +128,8 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
   // Mirror safety: an empty or shrunken extract must not wipe the destination.
   let heldDeletes = 0;
   let heldReason: string | null = null;
-  const deletes = await q(`SELECT count(*)::int AS n FROM run_rows WHERE run_target_id = $1 AND op IN ('delete', 'remove') AND outcome IS NULL`, [rt]);
-  const pendingDeletes = Number(deletes.rows[0]?.n ?? 0);
+  const deletes = counts.removed > 0 ? await q(`SELECT count(*)::int AS n FROM run_rows WHERE run_target_id = $1 AND op IN ('delete', 'remove') AND outcome IS NULL`, [rt]) : null;
+  const pendingDeletes = Number(deletes?.rows[0]?.n ?? 0);
   if (pendingDeletes > 0 && !opts.deletesConfirmed) {
     const committed = await q(`SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1`, [st]);
     const committedCount = Number(committed.rows[0]?.n ?? 0);
@@ -142,7 +147,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     }
   }
 
-  const batches = await assignBatches(deps, rt, opts.batchSize);
+  const batches = firstSync ? await batchCount(deps, rt) : await assignBatches(deps, rt, opts.batchSize);
   return { ...counts, batches, batchSize: opts.batchSize, heldDeletes, heldReason };
 }
 
@@ -164,6 +169,10 @@ export async function assignBatches(deps: EngineDeps, runTargetId: string, batch
      WHERE r.ctid = n.rid`,
     [runTargetId, batchSize],
   );
+  return batchCount(deps, runTargetId);
+}
+
+async function batchCount(deps: EngineDeps, runTargetId: string): Promise<number> {
   const total = await deps.pool.query(`SELECT coalesce(max(batch_no) + 1, 0)::int AS n FROM run_rows WHERE run_target_id = $1`, [runTargetId]);
   return Number(total.rows[0]?.n ?? 0);
 }

@@ -4,11 +4,12 @@
  * Each query returns ONE column, `l`: a ready-made CSV line for PostgreSQL's
  * COPY, so rows cross from the warehouse into staging without per-value work
  * in Node. The warehouse computes keys, canonical payloads and content hashes
- * (hash.ts); the queries are plain projections — no sorting, windows or
- * aggregation — so the warehouse streams them in constant memory whatever the
- * row count. Duplicates are found afterwards in staging (extract.ts).
+ * (hash.ts), and which keys and match values several rows share (a GROUP BY
+ * on that one column, without payloads). The keys query is otherwise a plain
+ * projection that streams; the merge query sorts by key, which the warehouse
+ * does out of core.
  *
- *   keys query     record_key, match_value, content_hash, invalid[, payload]
+ *   keys query     invalid, record_key, match_value, content_hash[, payload]
  *                  (payload only for a first sync, where every row is new)
  *   merge query    flag, content_hash, record_key, sorted by key bytes (an
  *                  incremental run's streaming merge, merge.ts)
@@ -41,13 +42,31 @@ FROM ${source}`;
 /** The columns of a keys-query line, after the run target id Node adds in front. */
 export const STAGING_LINE_COLUMNS = ['invalid', 'record_key', 'match_value', 'content_hash', 'payload'] as const;
 
-/** Per-row validity that needs no other row: NULL key or match value. */
-function nullFlag(d: ReturnType<typeof dialectSql>): string {
-  return `CASE WHEN bf_k IS NULL THEN 'null_key' WHEN bf_m IS NULL THEN 'null_match' ELSE ${d.literal('')} END`;
+/**
+ * Keys and match values that several rows share, found by a GROUP BY on that
+ * column alone: the warehouse computes it without the payload or the hash.
+ */
+function shared(dialect: HashDialect, path: TPlanPath, column: 'key' | 'match'): string {
+  const d = dialectSql(dialect);
+  const p = (name: string) => `bf_p.${d.ident(name)}`;
+  const match = path.fields.find((f) => f.name === path.matchField)!;
+  const expr = column === 'key' ? p(RECORD_KEY_COLUMN) : sqlCanonicalText(dialect, match.type, p(match.name));
+  return `SELECT bf_d.v FROM (SELECT ${expr} AS v FROM (${path.sql}) bf_p) bf_d WHERE bf_d.v IS NOT NULL GROUP BY bf_d.v HAVING count(*) > 1`;
 }
 
 /**
- * All rows: NULL flag, key, match value and hash; with `withPayload` also the
+ * Validity of a row: NULL key or match value, or a key or match value shared
+ * with another row (none of those rows is sent). Empty when valid.
+ */
+function validity(dialect: HashDialect, path: TPlanPath): string {
+  const d = dialectSql(dialect);
+  return `CASE WHEN bf_k IS NULL THEN 'null_key' WHEN bf_m IS NULL THEN 'null_match'
+    WHEN bf_k IN (${shared(dialect, path, 'key')}) THEN 'duplicate_key'
+    WHEN bf_m IN (${shared(dialect, path, 'match')}) THEN 'duplicate_match' ELSE ${d.literal('')} END`;
+}
+
+/**
+ * All rows: validity, key, match value and hash; with `withPayload` also the
  * canonical payload. Columns in STAGING_LINE_COLUMNS order; the flag comes
  * first so Node can tell a valid row (the line starts with ",") without
  * parsing it. Node prefixes the run target id and appends first-sync labels.
@@ -55,7 +74,7 @@ function nullFlag(d: ReturnType<typeof dialectSql>): string {
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean): string {
   const d = dialectSql(dialect);
   const cols = [
-    nullFlag(d),
+    validity(dialect, path),
     d.literal(','),
     csv(d, 'bf_k'),
     d.literal(','),
@@ -80,10 +99,7 @@ ${inner(dialect, path)}
  */
 export function mergeQuery(dialect: HashDialect, path: TPlanPath): string {
   const d = dialectSql(dialect);
-  const match = path.fields.find((f) => f.name === path.matchField)!;
-  const matchOnly = `SELECT ${sqlCanonicalText(dialect, match.type, `bf_p.${d.ident(match.name)}`)} AS bf_m FROM (${path.sql}) bf_p`;
-  const shared = `SELECT bf_d.bf_m FROM (${matchOnly}) bf_d WHERE bf_d.bf_m IS NOT NULL GROUP BY bf_d.bf_m HAVING count(*) > 1`;
-  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN bf_m IN (${shared}) THEN 'M' ELSE '0' END`;
+  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN bf_m IN (${shared(dialect, path, 'match')}) THEN 'M' ELSE '0' END`;
   return `SELECT ${d.concat([flag, 'bf_h', d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path)}
 ) bf_i ORDER BY ${d.byteOrder('bf_k')}`;

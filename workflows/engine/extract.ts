@@ -117,7 +117,8 @@ export async function extract(
     // Fresh statistics, or the planner takes a million staged rows for a handful
     // and joins them to sync_state row by row.
     await analyzeStaging(client, t.runTargetId);
-    await flagDuplicates(client, t.runTargetId);
+    // Hash-capable warehouses flag duplicates in the keys query itself.
+    if (!hashInSql) await flagDuplicates(client, t.runTargetId);
     return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0 };
   } finally {
     client.release();

@@ -37,24 +37,42 @@ export function checkBalance(c: TargetCounts): string | null {
   return null;
 }
 
+/**
+ * Counts from staging. Rows without an outcome in a done batch count as
+ * accepted (commitWholeBatch's fast path), so rows are first aggregated per
+ * batch and only those few aggregates meet run_batches.
+ */
 export async function countTarget(deps: EngineDeps, runTargetId: string): Promise<TargetCounts> {
   const r = await deps.pool.query<TargetCounts>(
-    `SELECT
-       (count(r.run_target_id) + t."unstagedUnchanged")::int AS queried,
-       count(*) FILTER (WHERE r.invalid IS NOT NULL)::int AS invalid,
-       (count(*) FILTER (WHERE r.run_target_id IS NOT NULL AND r.invalid IS NULL AND r.label IS NULL) + t."unstagedUnchanged")::int AS unchanged,
-       count(*) FILTER (WHERE r.label = 'added')::int AS added,
-       count(*) FILTER (WHERE r.label = 'changed')::int AS changed,
-       count(*) FILTER (WHERE r.label = 'removed')::int AS removed,
-       count(*) FILTER (WHERE r.label IS NOT NULL AND (r.outcome = 'accepted' OR (r.outcome IS NULL AND b.batch_no IS NOT NULL)))::int AS accepted,
-       count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'rejected')::int AS rejected,
-       count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'exhausted')::int AS exhausted,
-       count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'skipped')::int AS skipped
-     FROM "RunTarget" t
-     LEFT JOIN run_rows r ON r.run_target_id = t.id
-     LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
-     WHERE t.id = $1
-     GROUP BY t."unstagedUnchanged"`,
+    `WITH per_batch AS (
+       SELECT r.batch_no,
+         count(*) AS n,
+         count(*) FILTER (WHERE r.invalid IS NOT NULL) AS invalid,
+         count(*) FILTER (WHERE r.invalid IS NULL AND r.label IS NULL) AS unchanged,
+         count(*) FILTER (WHERE r.label = 'added') AS added,
+         count(*) FILTER (WHERE r.label = 'changed') AS changed,
+         count(*) FILTER (WHERE r.label = 'removed') AS removed,
+         count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'accepted') AS accepted,
+         count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome IS NULL) AS no_outcome,
+         count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'rejected') AS rejected,
+         count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'exhausted') AS exhausted,
+         count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'skipped') AS skipped
+       FROM run_rows r WHERE r.run_target_id = $1
+       GROUP BY r.batch_no
+     ),
+     staged AS (
+       SELECT
+         coalesce(sum(p.n), 0) AS queried, coalesce(sum(p.invalid), 0) AS invalid, coalesce(sum(p.unchanged), 0) AS unchanged,
+         coalesce(sum(p.added), 0) AS added, coalesce(sum(p.changed), 0) AS changed, coalesce(sum(p.removed), 0) AS removed,
+         coalesce(sum(p.accepted + CASE WHEN b.batch_no IS NOT NULL THEN p.no_outcome ELSE 0 END), 0) AS accepted,
+         coalesce(sum(p.rejected), 0) AS rejected, coalesce(sum(p.exhausted), 0) AS exhausted, coalesce(sum(p.skipped), 0) AS skipped
+       FROM per_batch p LEFT JOIN run_batches b ON b.run_target_id = $1 AND b.batch_no = p.batch_no
+     )
+     SELECT
+       (s.queried + t."unstagedUnchanged")::int AS queried, s.invalid::int AS invalid, (s.unchanged + t."unstagedUnchanged")::int AS unchanged,
+       s.added::int AS added, s.changed::int AS changed, s.removed::int AS removed,
+       s.accepted::int AS accepted, s.rejected::int AS rejected, s.exhausted::int AS exhausted, s.skipped::int AS skipped
+     FROM staged s CROSS JOIN "RunTarget" t WHERE t.id = $1`,
     [runTargetId],
   );
   return r.rows[0]!;
@@ -83,11 +101,21 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
     return { counts, status: rt.status as FinalizeResult['status'] };
   }
   const reason = input.skipReason ?? input.fatal ?? (input.cancelled ? 'the run was cancelled' : 'not delivered');
+  // Rows still open live outside done batches: in no batch (invalid, skipped or
+  // held rows) or in a batch that never completed. Reading them through the
+  // batch index keeps a finalize after a million-row sync from scanning it.
+  const open = await deps.pool.query<{ b: number[] }>(
+    `SELECT coalesce(array_agg(g), '{}') AS b
+     FROM generate_series(0, (SELECT coalesce(max(batch_no), -1) FROM run_rows WHERE run_target_id = $1)) g
+     WHERE NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = g)`,
+    [input.runTargetId],
+  );
+  const undone = open.rows[0]?.b ?? [];
+  const OPEN_ROW = `(r.batch_no IS NULL OR r.batch_no = ANY($3::int[]))`;
   await deps.pool.query(
     `UPDATE run_rows r SET outcome = 'skipped', error = coalesce(r.error || '; ', '') || $2
-     WHERE r.run_target_id = $1 AND r.label IS NOT NULL AND (r.outcome IS NULL OR r.outcome IN ('retryable', 'unknown', 'held'))
-       AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no)`,
-    [input.runTargetId, reason],
+     WHERE r.run_target_id = $1 AND ${OPEN_ROW} AND r.label IS NOT NULL AND (r.outcome IS NULL OR r.outcome IN ('retryable', 'unknown', 'held'))`,
+    [input.runTargetId, reason, undone],
   );
   await deps.pool.query(
     `INSERT INTO run_row_errors (run_id, run_target_id, record_key, op, kind, reason)
@@ -98,14 +126,14 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
          WHEN 'duplicate_key' THEN 'several rows share this primary key, so none of them was sent — fix: make the query return one row per key'
          WHEN 'duplicate_match' THEN 'several rows share this match key value, so none of them was sent — fix: deduplicate on the match key in the query'
          ELSE invalid END
-     FROM run_rows WHERE run_target_id = $1 AND invalid IS NOT NULL`,
+     FROM run_rows r WHERE r.run_target_id = $1 AND r.batch_no IS NULL AND r.invalid IS NOT NULL`,
     [input.runTargetId, rt.runId],
   );
   await deps.pool.query(
     `INSERT INTO run_row_errors (run_id, run_target_id, record_key, op, kind, reason)
      SELECT $2, $1, record_key, coalesce(op, 'none'), 'skipped', error
-     FROM run_rows WHERE run_target_id = $1 AND label IS NOT NULL AND outcome = 'skipped'`,
-    [input.runTargetId, rt.runId],
+     FROM run_rows r WHERE r.run_target_id = $1 AND ${OPEN_ROW} AND r.label IS NOT NULL AND r.outcome = 'skipped'`,
+    [input.runTargetId, rt.runId, undone],
   );
   const counts = await countTarget(deps, input.runTargetId);
   // Staging is UNLOGGED: a database crash mid-run empties it. Say so instead of reporting an empty run.

@@ -24,7 +24,7 @@
  * values. json/string_array texts are the warehouse's own JSON formatting, so
  * they are stable per source but not across dialects.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FieldType, JsonValue } from '../../connectors/sdk/types';
 import type { TPlanField } from '../compile/plan';
 import type { HashDialect } from './sql-dialect';
@@ -145,7 +145,7 @@ export function fieldsSignature(fields: readonly Pick<TPlanField, 'name' | 'type
 }
 
 export function contentHash(signature: string, canonical: string): string {
-  return createHash('md5').update(`${signature}\n${canonical}`, 'utf8').digest('hex');
+  return hash('md5', `${signature}\n${canonical}`, 'hex');
 }
 
 /** Typed payload value from canonical text, for the destination. */

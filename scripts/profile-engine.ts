@@ -1,24 +1,35 @@
+/**
+ * `tsx scripts/profile-engine.ts [rows]` — times each sync phase (pin, extract,
+ * diff, deliver, finalize) in-process, without Temporal, for a first sync and
+ * for an incremental run after 1% of rows changed. A developer tool for finding
+ * where time goes; `npm run bench` is the measurement of record.
+ *
+ *   PROFILE_SERVER_URL  PostgreSQL server (default postgresql://postgres@127.0.0.1:5432);
+ *                       the script recreates database bf_prof on it
+ *   CONC                batches delivered concurrently (default 1)
+ */
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { setEnvValue } from './app/_server/env';
+import { setEnvValue } from '../app/_server/env';
 setEnvValue('BACKFLOW_ENCRYPTION_KEY', randomBytes(32).toString('base64'));
 setEnvValue('NEXTAUTH_SECRET', randomBytes(32).toString('base64'));
-const { createDb } = await import('./app/_server/db');
-const { createPgPool } = await import('./app/_server/pg');
-const { createLimiterFactory } = await import('./workflows/engine/limiter');
-const { applyMigrations } = await import('./prisma/migrate');
-const { createConnection, createPipelineWithPlan, duckdbSql } = await import('./test/helpers/pipelines');
-const { pin } = await import('./workflows/engine/pin');
-const { loadTarget } = await import('./workflows/engine/target');
-const { extract } = await import('./workflows/engine/extract');
-const { diff } = await import('./workflows/engine/diff');
-const { deliverBatch } = await import('./workflows/engine/deliver');
-const { finalizeTarget } = await import('./workflows/engine/finalize');
+const { createDb } = await import('../app/_server/db');
+const { createPgPool } = await import('../app/_server/pg');
+const { createLimiterFactory } = await import('../workflows/engine/limiter');
+const { applyMigrations } = await import('../prisma/migrate');
+const { createConnection, createPipelineWithPlan, duckdbSql } = await import('../test/helpers/pipelines');
+const { pin } = await import('../workflows/engine/pin');
+const { loadTarget } = await import('../workflows/engine/target');
+const { extract } = await import('../workflows/engine/extract');
+const { diff } = await import('../workflows/engine/diff');
+const { deliverBatch } = await import('../workflows/engine/deliver');
+const { finalizeTarget } = await import('../workflows/engine/finalize');
 const N = Number(process.argv[2] ?? 100000);
-const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' }); await admin.connect();
+const server = process.env.PROFILE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432';
+const admin = new pg.Client({ connectionString: `${server}/postgres` }); await admin.connect();
 await admin.query('DROP DATABASE IF EXISTS bf_prof WITH (FORCE)'); await admin.query('CREATE DATABASE bf_prof'); await admin.end();
-const url = 'postgresql://postgres@127.0.0.1:5432/bf_prof';
+const url = `${server}/bf_prof`;
 await applyMigrations(url);
 { const c = new pg.Client({ connectionString: url }); await c.connect(); await c.query('ALTER DATABASE bf_prof SET log_min_duration_statement = 100'); await c.end(); }
 const db = createDb(url); const pool = createPgPool(url);
@@ -36,7 +47,7 @@ const rss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(require_fs().readFileS
 function require_fs() { return fsmod; }
 const fsmod = await import('node:fs');
 for (const round of [1, 2]) {
-if (round === 2) { const { closeDuckDbInstances } = await import('./connectors/sources/duckdb'); closeDuckDbInstances(); await new Promise(r => setTimeout(r, 1200));
+if (round === 2) { const { closeDuckDbInstances } = await import('../connectors/sources/duckdb'); closeDuckDbInstances(); await new Promise(r => setTimeout(r, 1200));
   await dsql([`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
 let t = Date.now(); const lap = (m: string) => { const n = Date.now(); console.log(`${round} ${m}: ${n - t} ms rss=${rss()}MB`); t = n; };
 const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipeline.id, trigger: 'manual' }); lap('pin');
@@ -44,7 +55,7 @@ if (!p.ok) throw new Error(p.reason);
 const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap('load');
 const ex = await extract(deps, lt, 'upsert', 10000); lap(`extract ${ex.extracted}`);
 const d = await diff(deps, lt, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: false, batchSize: 10000 }); lap(`diff batches=${d.batches} added=${d.added} changed=${d.changed}`);
-for (let b = 0; b < d.batches; b++) await deliverBatch(deps, lt, b); lap('deliver');
+{ const C = Number(process.env.CONC ?? 1); let next = 0; await Promise.all(Array.from({ length: C }, async () => { while (next < d.batches) { const b = next++; await deliverBatch(deps, lt, b); } })); } lap('deliver');
 const f = await finalizeTarget(deps, { runTargetId: lt.runTargetId }); lap(`finalize`);
 await db.run.update({ where: { id: p.runId }, data: { status: 'succeeded' } });
 await pool.query('DELETE FROM sync_locks');

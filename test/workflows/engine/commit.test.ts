@@ -1,0 +1,76 @@
+/**
+ * commit on real PostgreSQL: a whole-batch commit advances sync_state and marks
+ * the batch in one transaction, on both of its paths (a plain INSERT for new
+ * keys, with an upsert fallback when a key exists after all).
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { commitWholeBatch } from '../../../workflows/engine/commit';
+import { createLimiterFactory } from '../../../workflows/engine/limiter';
+import { pin } from '../../../workflows/engine/pin';
+import { createStaging, dropStaging } from '../../../workflows/engine/staging';
+import { loadTarget, type EngineDeps } from '../../../workflows/engine/target';
+import { createWorkspace, testDb, testPool } from '../../helpers/db';
+import { createConnection, createPipelineWithPlan } from '../../helpers/pipelines';
+
+async function stagedTarget() {
+  const db = testDb();
+  const pool = testPool();
+  const deps: EngineDeps = { db, pool, limiterFactory: createLimiterFactory(pool) };
+  const { workspace } = await createWorkspace(db);
+  const src = await createConnection(db, workspace.id, { kind: 'source', connector: 'duckdb', config: {} });
+  const sink = await createConnection(db, workspace.id, { kind: 'destination', connector: 'noop-sink', config: {} });
+  const { pipeline } = await createPipelineWithPlan(db, workspace.id, () => [
+    {
+      id: 'dest',
+      source: { connectionId: src.id, dialect: 'duckdb' },
+      sql: 'SELECT 1',
+      fields: [{ name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }],
+      matchField: 'email',
+      destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'upsert', options: {} },
+    },
+  ]);
+  const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
+  if (!pinned.ok) throw new Error(pinned.reason);
+  const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
+  await createStaging(pool, t.runTargetId);
+  await pool.query(
+    `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
+     SELECT $1, k, k || '@x.co', 'new-' || k, 'added', k || '@x.co', 'upsert', 0 FROM unnest(ARRAY['a', 'b', 'c']) AS k`,
+    [t.runTargetId],
+  );
+  const state = async () =>
+    (await pool.query<{ record_key: string; content_hash: string }>('SELECT record_key, content_hash FROM sync_state WHERE sync_target_id = $1 ORDER BY record_key', [t.syncTargetId])).rows;
+  const batchDone = async () => (await pool.query('SELECT 1 FROM run_batches WHERE run_target_id = $1 AND batch_no = 0', [t.runTargetId])).rowCount;
+  return { deps, t, pool, state, batchDone };
+}
+
+describe('commitWholeBatch', () => {
+  it('inserts new keys and marks the batch done', async () => {
+    const { deps, t, state, batchDone } = await stagedTarget();
+    await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
+    expect(await state()).toEqual([
+      { record_key: 'a', content_hash: 'new-a' },
+      { record_key: 'b', content_hash: 'new-b' },
+      { record_key: 'c', content_hash: 'new-c' },
+    ]);
+    expect(await batchDone()).toBe(1);
+    await dropStaging(deps.pool, t.runTargetId);
+  });
+
+  it('falls back to an upsert when a key labelled new is committed after all', async () => {
+    const { deps, t, pool, state, batchDone } = await stagedTarget();
+    await pool.query(`INSERT INTO sync_state (sync_target_id, record_key, content_hash) VALUES ($1, 'b', 'old-b')`, [t.syncTargetId]);
+    await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
+    expect(await state()).toEqual([
+      { record_key: 'a', content_hash: 'new-a' },
+      { record_key: 'b', content_hash: 'new-b' },
+      { record_key: 'c', content_hash: 'new-c' },
+    ]);
+    expect(await batchDone()).toBe(1);
+    await dropStaging(deps.pool, t.runTargetId);
+    // Dropping staging purges its rows and its batch marks.
+    expect((await pool.query('SELECT 1 FROM run_rows WHERE run_target_id = $1', [t.runTargetId])).rowCount).toBe(0);
+    expect(await batchDone()).toBe(0);
+  });
+});
