@@ -166,12 +166,12 @@ async function recreateDatabase(serverUrl: string, name: string): Promise<string
 }
 
 /** The naive path: same mapped rows pulled into Node, canonicalised and hashed there. */
-async function rawBaseline(source: 'duckdb' | 'postgres', sourceConfig: unknown): Promise<{ seconds: number; rows: number }> {
+async function rawBaseline(source: 'duckdb' | 'postgres', sourceConfig: unknown, credentials: unknown): Promise<{ seconds: number; rows: number }> {
   const signature = fieldsSignature([...FIELDS]);
   const ctx = {
     connectionId: 'bench',
     connectionName: 'bench source',
-    credentials: source === 'duckdb' ? {} : { password: '' },
+    credentials,
     config: sourceConfig,
     limiter: unlimited,
     signal: new AbortController().signal,
@@ -290,7 +290,12 @@ async function main(): Promise<void> {
       else await buildPostgres(sourceUrl, args.rows);
 
       log(`  baseline: pulling and hashing every row in Node`);
-      const raw = await rawBaseline(source, source === 'duckdb' ? { ...sourceConfig, files: [] } : { ...sourceConfig, schemas: [], statementTimeoutSeconds: 3600, connectTimeoutSeconds: 10 });
+      const sourceCredentials = source === 'duckdb' ? {} : { password: decodeURIComponent(pgu.password) };
+      const raw = await rawBaseline(
+        source,
+        source === 'duckdb' ? { ...sourceConfig, files: [] } : { ...sourceConfig, schemas: [], statementTimeoutSeconds: 3600, connectTimeoutSeconds: 10 },
+        sourceCredentials,
+      );
       closeDuckDbInstances();
 
       const sinkLog = path.join(work, `sink-${source}.log`);
@@ -301,7 +306,7 @@ async function main(): Promise<void> {
           data: { id, workspaceId: workspace.id, name: id, kind, connector, config: config as object, credentials: encryptCredentials(id, credentials) },
         });
       };
-      const src = await mkConn('source', source, sourceConfig, source === 'duckdb' ? {} : { password: decodeURIComponent(pgu.password) });
+      const src = await mkConn('source', source, sourceConfig, sourceCredentials);
       const sink = await mkConn('destination', 'noop-sink', { logFile: sinkLog }, {});
       const pipeline = await db.pipeline.create({ data: { workspaceId: workspace.id, name: `bench ${source} ${Date.now()}`, draft: {} } });
       const planPath: TPlanPath = {

@@ -56,13 +56,23 @@ function shared(dialect: HashDialect, path: TPlanPath, column: 'key' | 'match'):
 
 /**
  * Validity of a row: NULL key or match value, or a key or match value shared
- * with another row (none of those rows is sent). Empty when valid.
+ * with another row (none of those rows is sent). Empty when valid. Reads the
+ * bf_dk / bf_dm joins that sharedJoins() adds.
  */
-function validity(dialect: HashDialect, path: TPlanPath): string {
-  const d = dialectSql(dialect);
+function validity(d: ReturnType<typeof dialectSql>): string {
   return `CASE WHEN bf_k IS NULL THEN 'null_key' WHEN bf_m IS NULL THEN 'null_match'
-    WHEN bf_k IN (${shared(dialect, path, 'key')}) THEN 'duplicate_key'
-    WHEN bf_m IN (${shared(dialect, path, 'match')}) THEN 'duplicate_match' ELSE ${d.literal('')} END`;
+    WHEN bf_dk.v IS NOT NULL THEN 'duplicate_key' WHEN bf_dm.v IS NOT NULL THEN 'duplicate_match' ELSE ${d.literal('')} END`;
+}
+
+/**
+ * LEFT JOINs to the shared keys (bf_dk) and match values (bf_dm). A join, not
+ * `IN (subquery)`: PostgreSQL runs an IN subquery that exceeds work_mem once
+ * per outer row, and a hash join spills gracefully instead.
+ */
+function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('key' | 'match')[]): string {
+  return which
+    .map((w) => (w === 'key' ? `LEFT JOIN (${shared(dialect, path, 'key')}) bf_dk ON bf_dk.v = bf_i.bf_k` : `LEFT JOIN (${shared(dialect, path, 'match')}) bf_dm ON bf_dm.v = bf_i.bf_m`))
+    .join('\n');
 }
 
 /**
@@ -74,7 +84,7 @@ function validity(dialect: HashDialect, path: TPlanPath): string {
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean): string {
   const d = dialectSql(dialect);
   const cols = [
-    validity(dialect, path),
+    validity(d),
     d.literal(','),
     csv(d, 'bf_k'),
     d.literal(','),
@@ -86,7 +96,8 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: bo
   ];
   return `SELECT ${d.concat(cols)} AS l FROM (
 ${inner(dialect, path)}
-) bf_i`;
+) bf_i
+${sharedJoins(dialect, path, ['key', 'match'])}`;
 }
 
 /**
@@ -99,10 +110,12 @@ ${inner(dialect, path)}
  */
 export function mergeQuery(dialect: HashDialect, path: TPlanPath): string {
   const d = dialectSql(dialect);
-  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN bf_m IN (${shared(dialect, path, 'match')}) THEN 'M' ELSE '0' END`;
+  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN bf_dm.v IS NOT NULL THEN 'M' ELSE '0' END`;
   return `SELECT ${d.concat([flag, 'bf_h', d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path)}
-) bf_i ORDER BY ${d.byteOrder('bf_k')}`;
+) bf_i
+${sharedJoins(dialect, path, ['match'])}
+ORDER BY ${d.byteOrder('bf_k')}`;
 }
 
 /**

@@ -1,0 +1,173 @@
+/**
+ * The engine's extract queries on each hash-capable warehouse (DuckDB,
+ * PostgreSQL, MariaDB), run for real against a small table with every kind of
+ * invalid row and keys whose byte order differs from a collation's order.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_KEY_COLUMN, type TPlanPath } from '../../../workflows/compile/plan';
+import { keysQuery, mergeQuery, payloadQuery } from '../../../workflows/engine/extract-sql';
+import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
+import { compareKeys, parseWarehouseLine } from '../../../workflows/engine/merge';
+import type { HashDialect } from '../../../workflows/engine/sql-dialect';
+
+const TABLE = 'bf_extract_probe';
+/** [id, email]: a shared key (2), a shared match value (3, 4), NULLs, and keys that sort differently by bytes and by collation. */
+const ROWS: [string | null, string | null][] = [
+  ['1', 'a@x.co'],
+  ['2', 'b@x.co'],
+  ['2', 'c@x.co'],
+  ['3', 'd@x.co'],
+  ['4', 'd@x.co'],
+  ['5', null],
+  [null, 'e@x.co'],
+  ['B', 'f@x.co'],
+  ['a', 'g@x.co'],
+  ['é', 'h@x.co'],
+  ['10', 'i@x.co'],
+  ['9', 'j@x.co'],
+];
+const FIELDS = [{ name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }] as TPlanPath['fields'];
+
+type Runner = { dialect: HashDialect; lines: (sql: string) => Promise<string[]>; exec: (sql: string) => Promise<void>; close: () => Promise<void> };
+
+const literal = (v: string | null) => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
+
+async function duckdb(): Promise<Runner> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  return {
+    dialect: 'duckdb',
+    exec: async (sql) => void (await conn.run(sql)),
+    lines: async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJson().map((r) => String(r.l)),
+    close: async () => {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function postgres(): Promise<Runner> {
+  const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  return {
+    dialect: 'postgres',
+    exec: async (sql) => void (await client.query(sql)),
+    lines: async (sql) => (await client.query<{ l: string }>(sql)).rows.map((r) => r.l),
+    close: () => client.end(),
+  };
+}
+
+async function mariadb(): Promise<Runner> {
+  const conn = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test', charset: 'utf8mb4' });
+  return {
+    dialect: 'mysql',
+    exec: async (sql) => void (await conn.query(sql)),
+    lines: async (sql) => ((await conn.query(sql))[0] as { l: string }[]).map((r) => String(r.l)),
+    close: () => conn.end(),
+  };
+}
+
+function planPath(dialect: HashDialect): TPlanPath {
+  const q = (name: string) => (dialect === 'mysql' ? `\`${name}\`` : `"${name}"`);
+  return {
+    id: 'dest',
+    nodeIds: ['query', 'dest'],
+    source: { connectionId: 'src', dialect },
+    sql: `SELECT ${q('id')} AS ${q(RECORD_KEY_COLUMN)}, ${q('email')} FROM ${TABLE}`,
+    primaryKey: ['id'],
+    fields: FIELDS,
+    matchField: 'email',
+    destination: { connectionId: 'dst', connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+  };
+}
+
+/** Splits a CSV line (COPY's FORMAT csv): quoted fields, "" for a quote, empty unquoted field = NULL. */
+function csvFields(line: string): (string | null)[] {
+  const out: (string | null)[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const j = line.indexOf('"', i);
+        v += line.slice(i, j);
+        if (line[j + 1] === '"') {
+          v += '"';
+          i = j + 2;
+        } else {
+          i = j + 2;
+          break;
+        }
+      }
+      out.push(v);
+    } else {
+      const j = line.indexOf(',', i);
+      const end = j < 0 ? line.length : j;
+      const raw = line.slice(i, end);
+      out.push(raw === '' ? null : raw);
+      i = end + 1;
+    }
+  }
+  return out;
+}
+
+const hashOf = (email: string) => contentHash(fieldsSignature(FIELDS), encodeCanonical([email]));
+
+for (const make of [duckdb, postgres, mariadb]) {
+  describe(`extract queries on ${make.name}`, () => {
+    let r: Runner;
+    let path: TPlanPath;
+
+    beforeAll(async () => {
+      r = await make();
+      path = planPath(r.dialect);
+      await r.exec(`DROP TABLE IF EXISTS ${TABLE}`);
+      // A linguistic collation on PostgreSQL and a case-insensitive one on MariaDB: the merge must still get byte order.
+      const textType = r.dialect === 'mysql' ? 'VARCHAR(50)' : r.dialect === 'postgres' ? 'TEXT COLLATE "en-x-icu"' : 'VARCHAR';
+      await r.exec(`CREATE TABLE ${TABLE} (id ${textType}, email VARCHAR(50))${r.dialect === 'mysql' ? ' CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci' : ''}`);
+      await r.exec(`INSERT INTO ${TABLE} VALUES ${ROWS.map(([id, email]) => `(${literal(id)}, ${literal(email)})`).join(', ')}`);
+    });
+
+    afterAll(async () => {
+      await r?.exec(`DROP TABLE IF EXISTS ${TABLE}`).catch(() => {});
+      await r?.close();
+    });
+
+    it('merge query: keys in byte order whatever the column collation, match flags, and the Node hash', async () => {
+      const rows = (await r.lines(mergeQuery(r.dialect, path))).map(parseWarehouseLine);
+      const keyed = rows.filter((x) => x.flag !== 'k');
+      const keys = keyed.map((x) => x.key);
+      expect(keys).toEqual([...keys].sort(compareKeys));
+      expect(keys).toEqual(['1', '10', '2', '2', '3', '4', '5', '9', 'B', 'a', 'é']);
+      const flag = (k: string) => keyed.filter((x) => x.key === k).map((x) => x.flag);
+      expect(flag('3')).toEqual(['M']);
+      expect(flag('4')).toEqual(['M']);
+      expect(flag('5')).toEqual(['m']);
+      expect(flag('2')).toEqual(['0', '0']); // shared keys are adjacent: merge.ts flags them
+      expect(rows.filter((x) => x.flag === 'k')).toHaveLength(1);
+      expect(keyed.find((x) => x.key === 'é')!.hash).toBe(hashOf('h@x.co'));
+    });
+
+    it('keys query (first sync): every invalid row flagged, payloads and hashes for the rest', async () => {
+      const rows = (await r.lines(keysQuery(r.dialect, path, true))).map(csvFields);
+      const byFlag = (f: string | null) => rows.filter((x) => x[0] === f).map((x) => x[1]).sort();
+      expect(byFlag('duplicate_key')).toEqual(['2', '2']);
+      expect(byFlag('duplicate_match')).toEqual(['3', '4']);
+      expect(byFlag('null_match')).toEqual(['5']);
+      expect(rows.filter((x) => x[0] === 'null_key').map((x) => x[2])).toEqual(['e@x.co']);
+      expect(byFlag(null)).toEqual(['1', '10', '9', 'B', 'a', 'é'].sort());
+      const e = rows.find((x) => x[1] === 'é')!;
+      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), 'h@x.co']);
+    });
+
+    it('payload query: only the requested keys, with the same hash', async () => {
+      const rows = (await r.lines(payloadQuery(r.dialect, path, ['é', 'a', 'missing']))).map(csvFields);
+      expect(rows.map((x) => x[0]).sort()).toEqual(['a', 'é']);
+      expect(rows.find((x) => x[0] === 'a')).toEqual(['a', 'g@x.co', hashOf('g@x.co'), 'g@x.co']);
+    });
+  });
+}
