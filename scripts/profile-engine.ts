@@ -52,7 +52,7 @@ if (round === 2) { const { closeDuckDbInstances } = await import('../connectors/
 let t = Date.now(); const lap = (m: string) => { const n = Date.now(); console.log(`${round} ${m}: ${n - t} ms rss=${rss()}MB`); t = n; };
 const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipeline.id, trigger: 'manual' }); lap('pin');
 if (!p.ok) throw new Error(p.reason);
-const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap('load');
+const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap("load"); if (process.env.LOADS) { for (let i = 0; i < 100; i++) await loadTarget(deps, p.targets[0]!.runTargetId); lap("100 loads"); }
 const ex = await extract(deps, lt, 'upsert', 10000); lap(`extract ${ex.extracted}`);
 const d = await diff(deps, lt, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: false, batchSize: 10000 }); lap(`diff batches=${d.batches} added=${d.added} changed=${d.changed}`);
 { const C = Number(process.env.CONC ?? 1); let next = 0; await Promise.all(Array.from({ length: C }, async () => { while (next < d.batches) { const b = next++; await deliverBatch(deps, lt, b); } })); } lap('deliver');

@@ -168,30 +168,45 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    async deliverBatch(input: { runTargetId: string; batchNo: number; maxAttempts?: number }): Promise<BatchResult> {
+    /**
+     * Delivers `count` consecutive batches (default 1), one after another: a
+     * few batches per activity spare a Temporal round trip per batch. Each
+     * batch commits on its own, so a retry skips the ones already done.
+     */
+    async deliverBatch(input: { runTargetId: string; batchNo: number; count?: number; maxAttempts?: number }): Promise<BatchResult & { batches: number }> {
       return guard(async () => {
         const e = engine(deps);
         const hb = heartbeater();
         const t = await loadTarget(e, input.runTargetId, hb.signal);
+        const total: BatchResult & { batches: number } = { batchNo: input.batchNo, staged: 0, accepted: 0, rejected: 0, exhausted: 0, skipped: 0, batches: 0 };
         let last: unknown = { batchNo: input.batchNo };
-        const r = await hb.around(
-          () => last,
-          () =>
-            deliverBatch(e, t, input.batchNo, {
-              signal: hb.signal,
-              ...(input.maxAttempts ? { maxAttempts: input.maxAttempts } : {}),
-              onProgress: (p) => {
-                last = p;
-                hb.beat(p);
-              },
-            }),
-        );
-        // Progress counters for the UI (finalize recomputes exact counts from staging).
-        if (r.staged > 0) await e.pool.query(
-          `UPDATE "RunTarget" SET "batchesDone" = "batchesDone" + 1, accepted = accepted + $2, rejected = rejected + $3, exhausted = exhausted + $4 WHERE id = $1`,
-          [input.runTargetId, r.accepted, r.rejected, r.exhausted],
-        );
-        return r;
+        for (let batchNo = input.batchNo; batchNo < input.batchNo + (input.count ?? 1); batchNo++) {
+          if (hb.signal.aborted) break;
+          const r = await hb.around(
+            () => last,
+            () =>
+              deliverBatch(e, t, batchNo, {
+                signal: hb.signal,
+                ...(input.maxAttempts ? { maxAttempts: input.maxAttempts } : {}),
+                onProgress: (p) => {
+                  last = p;
+                  hb.beat(p);
+                },
+              }),
+          );
+          // Progress counters for the UI (finalize recomputes exact counts from staging).
+          if (r.staged > 0) await e.pool.query(
+            `UPDATE "RunTarget" SET "batchesDone" = "batchesDone" + 1, accepted = accepted + $2, rejected = rejected + $3, exhausted = exhausted + $4 WHERE id = $1`,
+            [input.runTargetId, r.accepted, r.rejected, r.exhausted],
+          );
+          total.staged += r.staged;
+          total.accepted += r.accepted;
+          total.rejected += r.rejected;
+          total.exhausted += r.exhausted;
+          total.skipped += r.skipped;
+          total.batches++;
+        }
+        return total;
       });
     },
 

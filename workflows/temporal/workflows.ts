@@ -45,6 +45,8 @@ export type SyncSettings = {
   maxAttempts?: number;
   /** Smaller batches than the destination allows (tuning and tests). */
   maxBatchSize?: number;
+  /** Batches per deliver activity (default: about 40,000 rows, at most 8 batches). */
+  batchesPerActivity?: number;
 };
 
 export type TargetPhase = 'extract' | 'diff' | 'deliver' | 'confirm' | 'finalize' | 'done';
@@ -105,6 +107,9 @@ export type SyncProgress = {
 };
 
 export type SyncResult = { runId: string; status: string; executions: number };
+
+const GROUP_ROWS = 40_000;
+const MAX_GROUP = 8;
 
 export const cancelSignal = defineSignal('cancel');
 export const pauseSignal = defineSignal('pause');
@@ -231,6 +236,9 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
   const spent = new Map<string, number>();
   const budgetLeft = (t: TargetState) =>
     (settings.batchesPerExecution ?? Math.max(1, Math.floor(settings.rowsPerExecution / Math.max(1, t.batchSize)))) - (spent.get(t.runTargetId) ?? 0);
+  // Consecutive batches per deliver activity: about GROUP_ROWS rows, at most
+  // MAX_GROUP batches, so small-batch APIs still report progress often.
+  const groupOf = (t: TargetState) => (input.settings?.batchesPerActivity ?? Math.max(1, Math.min(MAX_GROUP, Math.floor(GROUP_ROWS / Math.max(1, t.batchSize)))));
   let mustContinue = false;
   let pausedReported = false;
 
@@ -261,13 +269,15 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         await Promise.race(inFlight);
         continue;
       }
-      const batchNo = t.nextBatch++;
-      spent.set(t.runTargetId, (spent.get(t.runTargetId) ?? 0) + 1);
+      const batchNo = t.nextBatch;
+      const count = Math.min(groupOf(t), t.batches - t.nextBatch, budgetLeft(t));
+      t.nextBatch += count;
+      spent.set(t.runTargetId, (spent.get(t.runTargetId) ?? 0) + count);
       const p: Promise<void> = long
-        .deliverBatch({ runTargetId: t.runTargetId, batchNo, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
+        .deliverBatch({ runTargetId: t.runTargetId, batchNo, count, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
         .then((r) => {
           // A replayed batch (its first completion was lost) reports its committed counts too.
-          t.batchesDone++;
+          t.batchesDone += r.batches;
           t.accepted += r.accepted;
           t.rejected += r.rejected;
           t.exhausted += r.exhausted;
