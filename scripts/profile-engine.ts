@@ -43,7 +43,7 @@ const sink = await createConnection(db, ws.id, { kind: 'destination', connector:
 const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' }, sql: duckdbSql('people', 'id', ['email','score','active','updated_at']), fields: [
  { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }],
  matchField: 'email', destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} } }]);
-const rss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(require_fs().readFileSync('/proc/self/status','utf8'))![1]) / 1024);
+const rss = () => { const st = require_fs().readFileSync("/proc/self/status", "utf8"); return `${Math.round(Number(/VmRSS:\s+(\d+)/.exec(st)![1]) / 1024)} hwm=${Math.round(Number(/VmHWM:\s+(\d+)/.exec(st)![1]) / 1024)}`; };
 function require_fs() { return fsmod; }
 const fsmod = await import('node:fs');
 for (const round of [1, 2]) {

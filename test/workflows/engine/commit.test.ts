@@ -45,15 +45,17 @@ async function stagedTarget() {
   return { deps, t, pool, state, batchDone };
 }
 
+const ALL_NEW = [
+  { record_key: 'a', content_hash: 'new-a' },
+  { record_key: 'b', content_hash: 'new-b' },
+  { record_key: 'c', content_hash: 'new-c' },
+];
+
 describe('commitWholeBatch', () => {
   it('inserts new keys and marks the batch done', async () => {
     const { deps, t, state, batchDone } = await stagedTarget();
     await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
-    expect(await state()).toEqual([
-      { record_key: 'a', content_hash: 'new-a' },
-      { record_key: 'b', content_hash: 'new-b' },
-      { record_key: 'c', content_hash: 'new-c' },
-    ]);
+    expect(await state()).toEqual(ALL_NEW);
     expect(await batchDone()).toBe(1);
     await dropStaging(deps.pool, t.runTargetId);
   });
@@ -62,11 +64,7 @@ describe('commitWholeBatch', () => {
     const { deps, t, pool, state, batchDone } = await stagedTarget();
     await pool.query(`INSERT INTO sync_state (sync_target_id, record_key, content_hash) VALUES ($1, 'b', 'old-b')`, [t.syncTargetId]);
     await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
-    expect(await state()).toEqual([
-      { record_key: 'a', content_hash: 'new-a' },
-      { record_key: 'b', content_hash: 'new-b' },
-      { record_key: 'c', content_hash: 'new-c' },
-    ]);
+    expect(await state()).toEqual(ALL_NEW);
     expect(await batchDone()).toBe(1);
     await dropStaging(deps.pool, t.runTargetId);
     // Dropping staging purges its rows and its batch marks.

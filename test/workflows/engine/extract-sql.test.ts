@@ -3,15 +3,13 @@
  * PostgreSQL, MariaDB), run for real against a small table with every kind of
  * invalid row and keys whose byte order differs from a collation's order.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../../../workflows/compile/plan';
 import { keysQuery, mergeQuery, payloadQuery } from '../../../workflows/engine/extract-sql';
 import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
 import { compareKeys, parseWarehouseLine } from '../../../workflows/engine/merge';
 import type { HashDialect } from '../../../workflows/engine/sql-dialect';
+import { WAREHOUSES, type Warehouse } from '../../helpers/warehouses';
 
 const TABLE = 'bf_extract_probe';
 /** [id, email]: a shared key (2), a shared match value (3, 4), NULLs, and keys that sort differently by bytes and by collation. */
@@ -31,44 +29,7 @@ const ROWS: [string | null, string | null][] = [
 ];
 const FIELDS = [{ name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }] as TPlanPath['fields'];
 
-type Runner = { dialect: HashDialect; lines: (sql: string) => Promise<string[]>; exec: (sql: string) => Promise<void>; close: () => Promise<void> };
-
 const literal = (v: string | null) => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
-
-async function duckdb(): Promise<Runner> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await instance.connect();
-  return {
-    dialect: 'duckdb',
-    exec: async (sql) => void (await conn.run(sql)),
-    lines: async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJson().map((r) => String(r.l)),
-    close: async () => {
-      conn.closeSync();
-      instance.closeSync();
-    },
-  };
-}
-
-async function postgres(): Promise<Runner> {
-  const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
-  await client.connect();
-  return {
-    dialect: 'postgres',
-    exec: async (sql) => void (await client.query(sql)),
-    lines: async (sql) => (await client.query<{ l: string }>(sql)).rows.map((r) => r.l),
-    close: () => client.end(),
-  };
-}
-
-async function mariadb(): Promise<Runner> {
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test', charset: 'utf8mb4' });
-  return {
-    dialect: 'mysql',
-    exec: async (sql) => void (await conn.query(sql)),
-    lines: async (sql) => ((await conn.query(sql))[0] as { l: string }[]).map((r) => String(r.l)),
-    close: () => conn.end(),
-  };
-}
 
 function planPath(dialect: HashDialect): TPlanPath {
   const q = (name: string) => (dialect === 'mysql' ? `\`${name}\`` : `"${name}"`);
@@ -117,13 +78,14 @@ function csvFields(line: string): (string | null)[] {
 
 const hashOf = (email: string) => contentHash(fieldsSignature(FIELDS), encodeCanonical([email]));
 
-for (const make of [duckdb, postgres, mariadb]) {
-  describe(`extract queries on ${make.name}`, () => {
-    let r: Runner;
+for (const warehouse of WAREHOUSES) {
+  describe(`extract queries on ${warehouse.name}`, () => {
+    let r: Warehouse & { lines: (sql: string) => Promise<string[]> };
     let path: TPlanPath;
 
     beforeAll(async () => {
-      r = await make();
+      const w = await warehouse.open();
+      r = { ...w, lines: async (sql) => (await w.rows(sql)).map((x) => String(x.l)) };
       path = planPath(r.dialect);
       await r.exec(`DROP TABLE IF EXISTS ${TABLE}`);
       // A linguistic collation on PostgreSQL and a case-insensitive one on MariaDB: the merge must still get byte order.

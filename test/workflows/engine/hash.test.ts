@@ -2,9 +2,6 @@
  * Golden test: the content hash computed in each warehouse's SQL equals the one
  * computed in Node, for the same typed values (hash.ts is the definition).
  */
-import { DuckDBInstance } from '@duckdb/node-api';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldType } from '../../../connectors/sdk/types';
 import {
@@ -19,6 +16,7 @@ import {
   sqlContentHash,
 } from '../../../workflows/engine/hash';
 import type { HashDialect } from '../../../workflows/engine/sql-dialect';
+import { WAREHOUSES, type Warehouse } from '../../helpers/warehouses';
 
 type Golden = { type: FieldType; js: unknown; sql: Record<HashDialect, string>; expected: string | null };
 
@@ -62,36 +60,6 @@ const GOLDEN: Golden[] = [
   },
 ];
 
-type Runner = { dialect: HashDialect; query: (sql: string) => Promise<Record<string, unknown>>; close: () => Promise<void> };
-
-async function duckdbRunner(): Promise<Runner> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await instance.connect();
-  return {
-    dialect: 'duckdb',
-    query: async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJson()[0] as Record<string, unknown>,
-    close: async () => {
-      conn.closeSync();
-      instance.closeSync();
-    },
-  };
-}
-
-async function postgresRunner(): Promise<Runner> {
-  const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
-  await client.connect();
-  return { dialect: 'postgres', query: async (sql) => (await client.query(sql)).rows[0] as Record<string, unknown>, close: () => client.end() };
-}
-
-async function mysqlRunner(): Promise<Runner> {
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test' });
-  return {
-    dialect: 'mysql',
-    query: async (sql) => ((await conn.query(sql))[0] as Record<string, unknown>[])[0]!,
-    close: () => conn.end(),
-  };
-}
-
 describe('canonical encoding (Node)', () => {
   it('round-trips texts with separators, backslashes and NULLs', () => {
     const texts = ['a|b', '\\N', null, '', 'x\\|y', 'plain'];
@@ -115,18 +83,19 @@ describe('canonical encoding (Node)', () => {
   });
 });
 
-for (const make of [duckdbRunner, postgresRunner, mysqlRunner]) {
-  describe(`SQL matches Node: ${make.name.replace('Runner', '')}`, () => {
-    let runner: Runner;
+for (const warehouse of WAREHOUSES) {
+  describe(`SQL matches Node: ${warehouse.name}`, () => {
+    let runner: Warehouse;
+    const first = async (sql: string) => (await runner.rows(sql))[0]!;
     beforeAll(async () => {
-      runner = await make();
+      runner = await warehouse.open();
     });
     afterAll(async () => {
       await runner?.close();
     });
 
     it.each(GOLDEN.map((g, i) => [i, g] as const))('canonical text of golden value %i', async (_i, g) => {
-      const row = await runner.query(`SELECT ${sqlCanonicalText(runner.dialect, g.type, g.sql[runner.dialect])} AS t`);
+      const row = await first(`SELECT ${sqlCanonicalText(runner.dialect, g.type, g.sql[runner.dialect])} AS t`);
       expect(row.t ?? null).toBe(g.expected);
       expect(canonicalText(g.type, g.js)).toBe(g.expected);
     });
@@ -135,7 +104,7 @@ for (const make of [duckdbRunner, postgresRunner, mysqlRunner]) {
       const fields = GOLDEN.map((g, i) => ({ name: `f${i}`, type: g.type, whenNull: 'send_null' as const, onlyIfEmpty: false }));
       const signature = fieldsSignature(fields);
       const canonicalSql = sqlCanonicalString(runner.dialect, GOLDEN.map((g) => ({ type: g.type, expr: g.sql[runner.dialect] })));
-      const row = await runner.query(`SELECT ${canonicalSql} AS c, ${sqlContentHash(runner.dialect, signature, canonicalSql)} AS h`);
+      const row = await first(`SELECT ${canonicalSql} AS c, ${sqlContentHash(runner.dialect, signature, canonicalSql)} AS h`);
       const nodeCanonical = encodeCanonical(GOLDEN.map((g) => canonicalText(g.type, g.js)));
       expect(row.c).toBe(nodeCanonical);
       expect(row.h).toBe(contentHash(signature, nodeCanonical));
