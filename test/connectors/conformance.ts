@@ -60,7 +60,7 @@ import { writePendingIntents } from '../../workflows/engine/commit';
 import { deliverBatch, idempotencyKey, type DeliverOptions } from '../../workflows/engine/deliver';
 import { objectUpserts, operationFor } from '../../workflows/engine/diff';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature, payloadFromCanonical } from '../../workflows/engine/hash';
-import { createStaging } from '../../workflows/engine/staging';
+import { createStaging, stagingTable } from '../../workflows/engine/staging';
 import { createLimiterFactory } from '../../workflows/engine/limiter';
 import { pin, releaseLocks } from '../../workflows/engine/pin';
 import { loadTarget, type EngineDeps, type LoadedTarget } from '../../workflows/engine/target';
@@ -275,7 +275,7 @@ async function stageEngineBatch(subject: ConformanceSubject, env: ConformanceEnv
   const batchNo = 0;
   await createStaging(pool, t.runTargetId);
   await pool.query(
-    `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
+    `INSERT INTO ${stagingTable(t.runTargetId)} (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
      SELECT $1, u.k, u.m, u.h, 'added', u.p, $2, $3 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(k, m, h, p)`,
     [t.runTargetId, op, batchNo, staged.map((x) => x.r.recordKey), staged.map((x) => x.r.match.value), staged.map((x) => x.hash), staged.map((x) => x.payload)],
   );
@@ -294,7 +294,7 @@ async function stageEngineBatch(subject: ConformanceSubject, env: ConformanceEnv
 /** Record keys the engine counts as accepted: an 'accepted' outcome, or no outcome in a batch marked done (fast path). */
 async function acceptedKeys(b: EngineBatch): Promise<string[]> {
   const r = await b.deps.pool.query<{ record_key: string }>(
-    `SELECT record_key FROM run_rows r WHERE run_target_id = $1 AND batch_no = $2
+    `SELECT record_key FROM ${stagingTable(b.t.runTargetId)} r WHERE run_target_id = $1 AND batch_no = $2
        AND (outcome = 'accepted' OR (outcome IS NULL AND EXISTS (SELECT 1 FROM run_batches x WHERE x.run_target_id = r.run_target_id AND x.batch_no = r.batch_no)))`,
     [b.t.runTargetId, b.batchNo],
   );

@@ -6,6 +6,7 @@
  */
 import type { Operation } from '../../connectors/sdk/types';
 import type { EngineDeps, LoadedTarget } from './target';
+import { stagingTable } from './staging';
 
 export type FinalOutcome = 'accepted' | 'rejected' | 'exhausted' | 'skipped';
 export type RowOutcome = FinalOutcome | 'retryable' | 'unknown';
@@ -50,14 +51,14 @@ export async function commitWholeBatch(
     await client.query('BEGIN');
     if (op === 'delete' || op === 'remove') {
       await client.query(
-        `DELETE FROM sync_state s USING run_rows r
+        `DELETE FROM sync_state s USING ${stagingTable(t.runTargetId)} r
          WHERE s.sync_target_id = $1 AND r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL AND s.record_key = r.record_key`,
         [t.syncTargetId, t.runTargetId, batchNo],
       );
     } else {
       const insert = `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
          SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
-         FROM run_rows r WHERE r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL`;
+         FROM ${stagingTable(t.runTargetId)} r WHERE r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL`;
       const params = [t.syncTargetId, t.runTargetId, batchNo, t.runId];
       const upsert = () =>
         client.query(
@@ -107,7 +108,7 @@ export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo:
     await client.query('BEGIN');
     const keys = rows.map((r) => r.recordKey);
     await client.query(
-      `UPDATE run_rows r SET
+      `UPDATE ${stagingTable(t.runTargetId)} r SET
          outcome = u.outcome,
          external_id = coalesce(u.external_id, r.external_id),
          error = u.error,
@@ -125,7 +126,7 @@ export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo:
       await client.query(
         `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
          SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
-         FROM run_rows r WHERE r.run_target_id = $2 AND r.batch_no = $5 AND r.record_key = ANY($3::text[])
+         FROM ${stagingTable(t.runTargetId)} r WHERE r.run_target_id = $2 AND r.batch_no = $5 AND r.record_key = ANY($3::text[])
          ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
            content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
            external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),

@@ -36,6 +36,7 @@ import {
 } from './commit';
 import { payloadFromCanonical } from './hash';
 import { EngineError, type EngineDeps, type LoadedTarget } from './target';
+import { stagingTable } from './staging';
 
 export type DeliverOptions = {
   /** Write rounds per batch before retryable rows are reported as exhausted. */
@@ -95,7 +96,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
   const result: BatchResult = { batchNo, staged: 0, accepted: 0, rejected: 0, exhausted: 0, skipped: 0 };
 
   const staged = await deps.pool.query<StagedRow>(
-    `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM run_rows
+    `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM ${stagingTable(t.runTargetId)}
      WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
        AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = $2)
      ORDER BY record_key`,
@@ -110,7 +111,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
          count(*) FILTER (WHERE r.outcome = 'rejected')::int AS rejected,
          count(*) FILTER (WHERE r.outcome = 'exhausted')::int AS exhausted,
          count(*) FILTER (WHERE r.outcome = 'skipped')::int AS skipped
-       FROM run_rows r LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
+       FROM ${stagingTable(t.runTargetId)} r LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
        WHERE r.run_target_id = $1 AND r.batch_no = $2`,
       [t.runTargetId, batchNo],
     );

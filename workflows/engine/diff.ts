@@ -12,7 +12,7 @@
  */
 import type { DestinationCapabilities, ObjectDescriptor, Operation, SyncMode } from '../../connectors/sdk/types';
 import { fetchPayloads } from './extract';
-import { analyzeStaging } from './staging';
+import { analyzeStaging, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
 export type DiffLabel = 'added' | 'changed' | 'removed';
@@ -79,21 +79,21 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     await q(
       `WITH d AS (
          SELECT r.ctid AS rid, CASE WHEN s.record_key IS NULL THEN 'added' ELSE 'changed' END AS label, s.external_id
-         FROM run_rows r LEFT JOIN sync_state s ON s.sync_target_id = $2 AND s.record_key = r.record_key
+         FROM ${stagingTable(rt)} r LEFT JOIN sync_state s ON s.sync_target_id = $2 AND s.record_key = r.record_key
          WHERE r.run_target_id = $1 AND r.invalid IS NULL AND r.label IS NULL
            AND (s.record_key IS NULL OR ($3 AND s.content_hash IS DISTINCT FROM r.content_hash))
        )
-       UPDATE run_rows r SET label = d.label, external_id = d.external_id FROM d WHERE r.ctid = d.rid`,
+       UPDATE ${stagingTable(rt)} r SET label = d.label, external_id = d.external_id FROM d WHERE r.ctid = d.rid`,
       [rt, st, mode !== 'insert'],
     );
   }
   if (!opts.merged && (mode === 'mirror' || mode === 'add_remove')) {
     await q(
-      `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, external_id, payload)
+      `INSERT INTO ${stagingTable(rt)} (run_target_id, record_key, match_value, content_hash, label, external_id, payload)
        SELECT $1, s.record_key, s.match_value, s.content_hash, 'removed', s.external_id, s.payload
        FROM sync_state s
        WHERE s.sync_target_id = $2
-         AND NOT EXISTS (SELECT 1 FROM run_rows r WHERE r.run_target_id = $1 AND r.record_key = s.record_key)`,
+         AND NOT EXISTS (SELECT 1 FROM ${stagingTable(rt)} r WHERE r.run_target_id = $1 AND r.record_key = s.record_key)`,
       [rt, st],
     );
   }
@@ -113,10 +113,10 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     for (const label of ['added', 'changed', 'removed'] as const) {
       const op = operationFor(mode, label, opts.objectUpsert);
       if (op) {
-        await q(`UPDATE run_rows SET op = $3 WHERE run_target_id = $1 AND label = $2 AND op IS NULL AND outcome IS NULL`, [rt, label, op]);
+        await q(`UPDATE ${stagingTable(rt)} SET op = $3 WHERE run_target_id = $1 AND label = $2 AND op IS NULL AND outcome IS NULL`, [rt, label, op]);
       } else {
         await q(
-          `UPDATE run_rows SET outcome = 'skipped', error = $3 WHERE run_target_id = $1 AND label = $2 AND outcome IS NULL`,
+          `UPDATE ${stagingTable(rt)} SET outcome = 'skipped', error = $3 WHERE run_target_id = $1 AND label = $2 AND outcome IS NULL`,
           [rt, label, `${mode} mode does not send ${label} rows`],
         );
       }
@@ -128,7 +128,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
   // Mirror safety: an empty or shrunken extract must not wipe the destination.
   let heldDeletes = 0;
   let heldReason: string | null = null;
-  const deletes = counts.removed > 0 ? await q(`SELECT count(*)::int AS n FROM run_rows WHERE run_target_id = $1 AND op IN ('delete', 'remove') AND outcome IS NULL`, [rt]) : null;
+  const deletes = counts.removed > 0 ? await q(`SELECT count(*)::int AS n FROM ${stagingTable(rt)} WHERE run_target_id = $1 AND op IN ('delete', 'remove') AND outcome IS NULL`, [rt]) : null;
   const pendingDeletes = Number(deletes?.rows[0]?.n ?? 0);
   if (pendingDeletes > 0 && !opts.deletesConfirmed) {
     const committed = await q(`SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1`, [st]);
@@ -140,7 +140,7 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
           ? `the query returned no valid rows, so ${pendingDeletes} deletion(s) would empty the destination`
           : `the query returned ${valid} valid rows, fewer than half of the ${committedCount} synced last time, so ${pendingDeletes} deletion(s) are held`;
       const held = await q(
-        `UPDATE run_rows SET outcome = 'held' WHERE run_target_id = $1 AND op IN ('delete', 'remove') AND outcome IS NULL`,
+        `UPDATE ${stagingTable(rt)} SET outcome = 'held' WHERE run_target_id = $1 AND op IN ('delete', 'remove') AND outcome IS NULL`,
         [rt],
       );
       heldDeletes = held.rowCount ?? 0;
@@ -157,14 +157,14 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
  */
 export async function assignBatches(deps: EngineDeps, runTargetId: string, batchSize: number): Promise<number> {
   await deps.pool.query(
-    `WITH base AS (SELECT coalesce(max(batch_no) + 1, 0) AS b0 FROM run_rows WHERE run_target_id = $1),
+    `WITH base AS (SELECT coalesce(max(batch_no) + 1, 0) AS b0 FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1),
      n AS (
        SELECT ctid AS rid, op, (row_number() OVER (PARTITION BY op ORDER BY record_key) - 1) / $2 AS b
-       FROM run_rows WHERE run_target_id = $1 AND op IS NOT NULL AND batch_no IS NULL AND outcome IS NULL
+       FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1 AND op IS NOT NULL AND batch_no IS NULL AND outcome IS NULL
      ),
      per_op AS (SELECT op, max(b) + 1 AS nb FROM n GROUP BY op),
      offs AS (SELECT op, sum(nb) OVER (ORDER BY ${OP_ORDER}) - nb AS off FROM per_op)
-     UPDATE run_rows r SET batch_no = base.b0 + offs.off + n.b
+     UPDATE ${stagingTable(runTargetId)} r SET batch_no = base.b0 + offs.off + n.b
      FROM n JOIN offs USING (op), base
      WHERE r.ctid = n.rid`,
     [runTargetId, batchSize],
@@ -173,13 +173,13 @@ export async function assignBatches(deps: EngineDeps, runTargetId: string, batch
 }
 
 async function batchCount(deps: EngineDeps, runTargetId: string): Promise<number> {
-  const total = await deps.pool.query(`SELECT coalesce(max(batch_no) + 1, 0)::int AS n FROM run_rows WHERE run_target_id = $1`, [runTargetId]);
+  const total = await deps.pool.query(`SELECT coalesce(max(batch_no) + 1, 0)::int AS n FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1`, [runTargetId]);
   return Number(total.rows[0]?.n ?? 0);
 }
 
 /** Releases held deletes (after confirmation) into new batches. */
 export async function releaseHeldDeletes(deps: EngineDeps, runTargetId: string, batchSize: number): Promise<number> {
-  await deps.pool.query(`UPDATE run_rows SET outcome = NULL WHERE run_target_id = $1 AND outcome = 'held'`, [runTargetId]);
+  await deps.pool.query(`UPDATE ${stagingTable(runTargetId)} SET outcome = NULL WHERE run_target_id = $1 AND outcome = 'held'`, [runTargetId]);
   return assignBatches(deps, runTargetId, batchSize);
 }
 
@@ -201,7 +201,7 @@ export async function stagedCounts(deps: EngineDeps, runTargetId: string, unstag
        count(*) FILTER (WHERE label = 'added')::int AS added,
        count(*) FILTER (WHERE label = 'changed')::int AS changed,
        count(*) FILTER (WHERE label = 'removed')::int AS removed
-     FROM run_rows WHERE run_target_id = $1`,
+     FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1`,
     [runTargetId],
   );
   const row = r.rows[0]!;

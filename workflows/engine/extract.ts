@@ -18,7 +18,7 @@ import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './
 import { keysQuery, mergeQuery, payloadQuery, typedRowsQuery } from './extract-sql';
 import { committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { isHashDialect, type HashDialect } from './sql-dialect';
-import { analyzeStaging, copyLines, createStaging, linesOf, MERGED_ROWS_COPY, RUN_ROWS_COPY } from './staging';
+import { analyzeStaging, copyLines, createStaging, linesOf, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
 /** Keys per second-pass query: each query is one scan of the path's SQL in the warehouse. */
@@ -113,7 +113,7 @@ export async function extract(
       ? linesOf(t.source, keysQuery(dialect, t.path, withPayload), READ_BATCH)
       : typedLines(t, t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH }));
     const first = firstSync ? { op: firstSyncOp, batchSize } : null;
-    await copyLines(client, RUN_ROWS_COPY, progress(stagingLines(t.runTargetId, lines, first, counter)));
+    await copyLines(client, runRowsCopy(t.runTargetId), progress(stagingLines(t.runTargetId, lines, first, counter)));
     // Fresh statistics, or the planner takes a million staged rows for a handful
     // and joins them to sync_state row by row.
     await analyzeStaging(client, t.runTargetId);
@@ -125,7 +125,7 @@ export async function extract(
   }
 }
 
-/** MERGED_ROWS_COPY's columns. */
+/** mergedRowsCopy's columns. */
 function mergedLine(runTargetId: string, r: MergedRow): string {
   return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)}`;
 }
@@ -159,13 +159,13 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
       }
       onProgress?.(tally.extracted);
     };
-    await copyLines(staging, MERGED_ROWS_COPY, lines());
+    await copyLines(staging, mergedRowsCopy(t.runTargetId), lines());
     await analyzeStaging(staging, t.runTargetId);
     // Removed rows are sent by match key, with their last payload: one index
     // probe each (a correlated subquery), where a join could make the planner
     // hash all of sync_state, whose statistics lag after a big sync.
     await staging.query(
-      `UPDATE run_rows r SET (match_value, payload) = (
+      `UPDATE ${stagingTable(t.runTargetId)} r SET (match_value, payload) = (
          SELECT s.match_value, s.payload FROM sync_state s WHERE s.sync_target_id = $2 AND s.record_key = r.record_key)
        WHERE r.run_target_id = $1 AND r.label = 'removed'`,
       [t.runTargetId, t.syncTargetId],
@@ -189,9 +189,9 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
 async function flagDuplicates(client: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, runTargetId: string) {
   // Usually there are none: find them first, and touch staging only when needed.
   const found = await client.query(
-    `SELECT 'k' AS kind, record_key AS v FROM run_rows WHERE run_target_id = $1 AND record_key IS NOT NULL GROUP BY record_key HAVING count(*) > 1
+    `SELECT 'k' AS kind, record_key AS v FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1 AND record_key IS NOT NULL GROUP BY record_key HAVING count(*) > 1
      UNION ALL
-     SELECT 'm', match_value FROM run_rows WHERE run_target_id = $1 AND match_value IS NOT NULL GROUP BY match_value HAVING count(*) > 1`,
+     SELECT 'm', match_value FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1 AND match_value IS NOT NULL GROUP BY match_value HAVING count(*) > 1`,
     [runTargetId],
   );
   const rows = found.rows as { kind: 'k' | 'm'; v: string }[];
@@ -199,7 +199,7 @@ async function flagDuplicates(client: { query: (sql: string, params: unknown[]) 
   const keys = rows.filter((r) => r.kind === 'k').map((r) => r.v);
   const matches = rows.filter((r) => r.kind === 'm').map((r) => r.v);
   await client.query(
-    `UPDATE run_rows r
+    `UPDATE ${stagingTable(runTargetId)} r
      SET invalid = CASE WHEN r.record_key = ANY($2::text[]) THEN 'duplicate_key' ELSE 'duplicate_match' END,
          label = NULL, op = NULL, batch_no = NULL
      WHERE r.run_target_id = $1 AND r.invalid IS NULL AND (r.record_key = ANY($2::text[]) OR r.match_value = ANY($3::text[]))`,
@@ -224,7 +224,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
     for (;;) {
       // Keyset pagination over the rows still missing a payload.
       const page = await client.query<{ record_key: string }>(
-        `SELECT record_key FROM run_rows
+        `SELECT record_key FROM ${stagingTable(t.runTargetId)}
          WHERE run_target_id = $1 AND label IN ('added', 'changed') AND payload IS NULL AND record_key > $2
          ORDER BY record_key LIMIT ${PAYLOAD_KEYS_PER_QUERY}`,
         [t.runTargetId, lastKey],
@@ -241,7 +241,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
       // Statistics for the fresh temp table, or the planner joins it row by row.
       await client.query('ANALYZE bf_payloads');
       await client.query(
-        `UPDATE run_rows r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload
+        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload
          FROM bf_payloads p WHERE r.run_target_id = $1 AND r.record_key = p.record_key AND r.label IN ('added', 'changed')`,
         [t.runTargetId],
       );
@@ -252,7 +252,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
   }
   // Rows deleted from the warehouse between the two passes have no payload: skip them.
   const vanished = await deps.pool.query(
-    `UPDATE run_rows SET outcome = 'skipped', error = 'the row disappeared from the warehouse during the run; it will be reconsidered next run'
+    `UPDATE ${stagingTable(t.runTargetId)} SET outcome = 'skipped', error = 'the row disappeared from the warehouse during the run; it will be reconsidered next run'
      WHERE run_target_id = $1 AND label IN ('added', 'changed') AND payload IS NULL`,
     [t.runTargetId],
   );

@@ -10,7 +10,7 @@
  *              unchanged rows an incremental merge counted without staging)
  *   added + changed + removed = accepted + rejected + exhausted + skipped
  */
-import { dropStaging, sweepStaging } from './staging';
+import { dropStaging, ensureStaging, stagingTable, sweepStaging } from './staging';
 import type { EngineDeps } from './target';
 
 export type TargetCounts = {
@@ -57,7 +57,7 @@ export async function countTarget(deps: EngineDeps, runTargetId: string): Promis
          count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'rejected') AS rejected,
          count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'exhausted') AS exhausted,
          count(*) FILTER (WHERE r.label IS NOT NULL AND r.outcome = 'skipped') AS skipped
-       FROM run_rows r WHERE r.run_target_id = $1
+       FROM ${stagingTable(runTargetId)} r WHERE r.run_target_id = $1
        GROUP BY r.batch_no
      ),
      staged AS (
@@ -101,19 +101,21 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
     return { counts, status: rt.status as FinalizeResult['status'] };
   }
   const reason = input.skipReason ?? input.fatal ?? (input.cancelled ? 'the run was cancelled' : 'not delivered');
+  // A target that failed or was cancelled before its extract has no staging yet.
+  await ensureStaging(deps.pool, input.runTargetId);
   // Rows still open live outside done batches: in no batch (invalid, skipped or
   // held rows) or in a batch that never completed. Reading them through the
   // batch index keeps a finalize after a million-row sync from scanning it.
   const open = await deps.pool.query<{ b: number[] }>(
     `SELECT coalesce(array_agg(g), '{}') AS b
-     FROM generate_series(0, (SELECT coalesce(max(batch_no), -1) FROM run_rows WHERE run_target_id = $1)) g
+     FROM generate_series(0, (SELECT coalesce(max(batch_no), -1) FROM ${stagingTable(input.runTargetId)} WHERE run_target_id = $1)) g
      WHERE NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = g)`,
     [input.runTargetId],
   );
   const undone = open.rows[0]?.b ?? [];
   const OPEN_ROW = `(r.batch_no IS NULL OR r.batch_no = ANY($3::int[]))`;
   await deps.pool.query(
-    `UPDATE run_rows r SET outcome = 'skipped', error = coalesce(r.error || '; ', '') || $2
+    `UPDATE ${stagingTable(input.runTargetId)} r SET outcome = 'skipped', error = coalesce(r.error || '; ', '') || $2
      WHERE r.run_target_id = $1 AND ${OPEN_ROW} AND r.label IS NOT NULL AND (r.outcome IS NULL OR r.outcome IN ('retryable', 'unknown', 'held'))`,
     [input.runTargetId, reason, undone],
   );
@@ -126,13 +128,13 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
          WHEN 'duplicate_key' THEN 'several rows share this primary key, so none of them was sent — fix: make the query return one row per key'
          WHEN 'duplicate_match' THEN 'several rows share this match key value, so none of them was sent — fix: deduplicate on the match key in the query'
          ELSE invalid END
-     FROM run_rows r WHERE r.run_target_id = $1 AND r.batch_no IS NULL AND r.invalid IS NOT NULL`,
+     FROM ${stagingTable(input.runTargetId)} r WHERE r.run_target_id = $1 AND r.batch_no IS NULL AND r.invalid IS NOT NULL`,
     [input.runTargetId, rt.runId],
   );
   await deps.pool.query(
     `INSERT INTO run_row_errors (run_id, run_target_id, record_key, op, kind, reason)
      SELECT $2, $1, record_key, coalesce(op, 'none'), 'skipped', error
-     FROM run_rows r WHERE r.run_target_id = $1 AND ${OPEN_ROW} AND r.label IS NOT NULL AND r.outcome = 'skipped'`,
+     FROM ${stagingTable(input.runTargetId)} r WHERE r.run_target_id = $1 AND ${OPEN_ROW} AND r.label IS NOT NULL AND r.outcome = 'skipped'`,
     [input.runTargetId, rt.runId, undone],
   );
   const counts = await countTarget(deps, input.runTargetId);

@@ -1,12 +1,12 @@
 /**
- * Staging: `run_rows`, partitioned by run target.
+ * Staging: one UNLOGGED table per run target, `run_rows_<run target id>`,
+ * shaped like the `run_rows` template table (prisma/schema.prisma RunRow).
  *
- * Each run target stages into its own UNLOGGED partition, created by the
- * extract and dropped when the target is finalized, so a purge is instant and
- * leaves no dead rows for later runs to scan. Partitions are attached and
- * detached CONCURRENTLY-friendly (ATTACH takes no lock that blocks other runs'
- * reads and writes; DETACH … CONCURRENTLY neither), because fan-out targets and
- * other pipelines stage at the same time.
+ * The extract creates it and finalize drops it, so a purge of a run's staged
+ * rows (personal data) is instant and leaves no dead rows for later runs to
+ * scan. Separate tables, not partitions of one: attaching or detaching a
+ * partition waits for every transaction using the parent, so one pipeline's
+ * long extract would hold up every other run's start and finish.
  *
  * Rows stream in with COPY … FROM STDIN (FORMAT csv), with backpressure, so
  * memory stays flat whatever the row count.
@@ -16,24 +16,34 @@ import type { LoadedTarget } from './target';
 import { from as copyFrom } from 'pg-copy-streams';
 
 /** Line layout: run target id, then STAGING_LINE_COLUMNS (extract-sql.ts), then first-sync label, op, batch. */
-export const RUN_ROWS_COPY =
-  'COPY run_rows (run_target_id, invalid, record_key, match_value, content_hash, payload, label, op, batch_no) FROM STDIN WITH (FORMAT csv)';
+export function runRowsCopy(runTargetId: string): string {
+  return `COPY ${stagingTable(runTargetId)} (run_target_id, invalid, record_key, match_value, content_hash, payload, label, op, batch_no) FROM STDIN WITH (FORMAT csv)`;
+}
+
+/** An incremental merge's rows (extract.ts mergedLine). */
+export function mergedRowsCopy(runTargetId: string): string {
+  return `COPY ${stagingTable(runTargetId)} (run_target_id, invalid, record_key, content_hash, label, external_id) FROM STDIN WITH (FORMAT csv)`;
+}
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-/** The partition holding a run target's staged rows. */
+const PREFIX = 'run_rows_';
+
+/** The quoted name of a run target's staging table. */
 export function stagingTable(runTargetId: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(runTargetId)) throw new Error(`run target id ${JSON.stringify(runTargetId)} cannot name a staging table`);
-  return `"run_rows_${runTargetId}"`;
+  return `"${PREFIX}${runTargetId}"`;
 }
 
-/** A fresh, empty staging partition for the run target (a re-run extract starts clean). */
+/** A fresh, empty staging table for the run target (a re-run extract starts clean). */
 export async function createStaging(db: Queryable, runTargetId: string): Promise<void> {
   await dropStaging(db, runTargetId);
-  const table = stagingTable(runTargetId);
-  await db.query(`CREATE UNLOGGED TABLE ${table} (LIKE run_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-  await db.query(`ALTER TABLE run_rows ATTACH PARTITION ${table} FOR VALUES IN ('${runTargetId}')`);
-  await db.query(`DELETE FROM run_batches WHERE run_target_id = $1`, [runTargetId]);
+  await ensureStaging(db, runTargetId);
+}
+
+/** The run target's staging table, empty when the extract never ran (finalize after an early failure). */
+export async function ensureStaging(db: Queryable, runTargetId: string): Promise<void> {
+  await db.query(`CREATE UNLOGGED TABLE IF NOT EXISTS ${stagingTable(runTargetId)} (LIKE run_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
 }
 
 /** Fresh planner statistics for one run target's staged rows. */
@@ -41,20 +51,9 @@ export async function analyzeStaging(db: Queryable, runTargetId: string): Promis
   await db.query(`ANALYZE ${stagingTable(runTargetId)}`);
 }
 
-/** Drops a run target's staging (its rows hold personal data), if any. */
+/** Drops a run target's staging and its batch marks, if any. */
 export async function dropStaging(db: Queryable, runTargetId: string): Promise<void> {
-  const table = stagingTable(runTargetId);
-  const found = await db.query<{ attached: boolean; pending: boolean }>(
-    `SELECT i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending
-     FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
-     WHERE c.oid = to_regclass($1)`,
-    [table],
-  );
-  const row = found.rows[0];
-  if (!row) return;
-  if (row.pending) await db.query(`ALTER TABLE run_rows DETACH PARTITION ${table} FINALIZE`);
-  else if (row.attached) await db.query(`ALTER TABLE run_rows DETACH PARTITION ${table} CONCURRENTLY`);
-  await db.query(`DROP TABLE IF EXISTS ${table}`);
+  await db.query(`DROP TABLE IF EXISTS ${stagingTable(runTargetId)}`);
   await db.query(`DELETE FROM run_batches WHERE run_target_id = $1`, [runTargetId]);
 }
 
@@ -64,17 +63,15 @@ export async function dropStaging(db: Queryable, runTargetId: string): Promise<v
  */
 export async function sweepStaging(db: Queryable): Promise<number> {
   const stale = await db.query<{ id: string }>(
-    `SELECT substr(c.relname, length('run_rows_') + 1) AS id
-     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = 'run_rows'::regclass
-       AND NOT EXISTS (SELECT 1 FROM "RunTarget" t WHERE t.id = substr(c.relname, length('run_rows_') + 1) AND t.phase <> 'done')`,
+    `SELECT substr(c.relname, length($1) + 1) AS id
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = current_schema() AND c.relkind = 'r' AND starts_with(c.relname, $1)
+       AND NOT EXISTS (SELECT 1 FROM "RunTarget" t WHERE t.id = substr(c.relname, length($1) + 1) AND t.phase <> 'done')`,
+    [PREFIX],
   );
   for (const r of stale.rows) await dropStaging(db, r.id);
   return stale.rows.length;
 }
-
-/** An incremental merge's rows (extract.ts mergedLine). */
-export const MERGED_ROWS_COPY = 'COPY run_rows (run_target_id, invalid, record_key, content_hash, label, external_id) FROM STDIN WITH (FORMAT csv)';
 
 /** Writes every line (without trailing newline) of every batch; returns the line count. */
 export async function copyLines(client: pg.PoolClient, sql: string, batches: AsyncIterable<readonly string[]>): Promise<number> {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { commitWholeBatch } from '../../../workflows/engine/commit';
 import { createLimiterFactory } from '../../../workflows/engine/limiter';
 import { pin } from '../../../workflows/engine/pin';
-import { createStaging, dropStaging } from '../../../workflows/engine/staging';
+import { createStaging, dropStaging, stagingTable } from '../../../workflows/engine/staging';
 import { loadTarget, type EngineDeps } from '../../../workflows/engine/target';
 import { createWorkspace, testDb, testPool } from '../../helpers/db';
 import { createConnection, createPipelineWithPlan } from '../../helpers/pipelines';
@@ -35,7 +35,7 @@ async function stagedTarget() {
   const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
   await createStaging(pool, t.runTargetId);
   await pool.query(
-    `INSERT INTO run_rows (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
+    `INSERT INTO ${stagingTable(t.runTargetId)} (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)
      SELECT $1, k, k || '@x.co', 'new-' || k, 'added', k || '@x.co', 'upsert', 0 FROM unnest(ARRAY['a', 'b', 'c']) AS k`,
     [t.runTargetId],
   );
@@ -68,7 +68,7 @@ describe('commitWholeBatch', () => {
     expect(await batchDone()).toBe(1);
     await dropStaging(deps.pool, t.runTargetId);
     // Dropping staging purges its rows and its batch marks.
-    expect((await pool.query('SELECT 1 FROM run_rows WHERE run_target_id = $1', [t.runTargetId])).rowCount).toBe(0);
+    expect((await pool.query('SELECT to_regclass($1) AS t', [stagingTable(t.runTargetId)])).rows[0].t).toBeNull();
     expect(await batchDone()).toBe(0);
   });
 });

@@ -173,7 +173,8 @@ describe('sync engine resilience (worker processes, HubSpot sandbox)', () => {
     workers.push(a, b);
     await Promise.all([a.ready, b.ready]);
     const runId = newRunId();
-    await startRun(client, taskQueue, { pipelineId: pipeline.id, trigger: 'api', settings: { heartbeatTimeoutMs: 3_000, concurrency: 4 } }, runId);
+    // Two batches per activity: enough activities for both workers to take some before one dies.
+    await startRun(client, taskQueue, { pipelineId: pipeline.id, trigger: 'api', settings: { heartbeatTimeoutMs: 3_000, concurrency: 4, batchesPerActivity: 2 } }, runId);
 
     // Kill worker A once delivery is well under way.
     for (let i = 0; i < 300; i++) {

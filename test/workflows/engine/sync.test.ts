@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
+import { stagingTable } from '../../../workflows/engine/staging';
 import { startRun } from '../../../workflows/temporal/client';
 import { progressQuery, skipDeletesSignal, type SyncResult } from '../../../workflows/temporal/workflows';
 import { createWorkspace, testDb, testPool } from '../../helpers/db';
@@ -125,8 +126,8 @@ describe('sync engine on Temporal', () => {
     // Several executions: continue-as-new kept each one bounded.
     expect(first.result.executions).toBeGreaterThan(1);
     // Staged payloads are purged when the run ends.
-    const staged = await testPool().query('SELECT count(*)::int AS n FROM run_rows WHERE run_target_id = $1', [t.id]);
-    expect(staged.rows[0].n).toBe(0);
+    const staged = await testPool().query('SELECT to_regclass($1) AS t', [stagingTable(t.id)]);
+    expect(staged.rows[0].t).toBeNull();
 
     // 2. No change: nothing is sent.
     const second = await run(pipeline.id);
