@@ -50,11 +50,10 @@ export async function commitWholeBatch(
   try {
     await client.query('BEGIN');
     if (op === 'delete' || op === 'remove') {
-      await client.query(
-        `DELETE FROM sync_state s USING ${stagingTable(t.runTargetId)} r
-         WHERE s.sync_target_id = $1 AND r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL AND s.record_key = r.record_key`,
-        [t.syncTargetId, t.runTargetId, batchNo],
-      );
+      // By key list, not by a join with staging: right after a big sync the
+      // planner's statistics for sync_state lag, and a join it thinks is tiny
+      // becomes a scan of sync_state per staged row.
+      await client.query(`DELETE FROM sync_state WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, recordKeys]);
     } else {
       const insert = `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
          SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
