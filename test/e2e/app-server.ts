@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { inject } from 'vitest';
 import { freePort, waitForPort } from '../../scripts/lib/ports';
+import { stopChild } from '../../scripts/lib/temporal-cli';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const E2E_DIST_DIR = '.next-e2e';
@@ -99,13 +100,7 @@ export async function startApp(env: Record<string, string>): Promise<AppServer> 
   }
   return {
     url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    stop: () => stopChild(child, 5_000),
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import type { DestinationCapabilities, ObjectDescriptor, Operation, SyncMode } from '../../connectors/sdk/types';
 import { fetchPayloads } from './extract';
+import { countTarget } from './finalize';
 import { analyzeStaging, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
@@ -123,7 +124,8 @@ export async function diff(deps: EngineDeps, t: LoadedTarget, opts: DiffOptions)
     }
   }
 
-  const counts = await stagedCounts(deps, rt, await unstagedUnchanged(deps, rt));
+  const c = await countTarget(deps, rt);
+  const counts = { extracted: c.queried - c.removed, invalid: c.invalid, unchanged: c.unchanged, added: c.added, changed: c.changed, removed: c.removed };
 
   // Mirror safety: an empty or shrunken extract must not wipe the destination.
   let heldDeletes = 0;
@@ -181,36 +183,4 @@ async function batchCount(deps: EngineDeps, runTargetId: string): Promise<number
 export async function releaseHeldDeletes(deps: EngineDeps, runTargetId: string, batchSize: number): Promise<number> {
   await deps.pool.query(`UPDATE ${stagingTable(runTargetId)} SET outcome = NULL WHERE run_target_id = $1 AND outcome = 'held'`, [runTargetId]);
   return assignBatches(deps, runTargetId, batchSize);
-}
-
-export type StagedCounts = Pick<DiffResult, 'extracted' | 'invalid' | 'unchanged' | 'added' | 'changed' | 'removed'>;
-
-/** Unchanged rows the incremental merge counted without staging (RunTarget.unstagedUnchanged). */
-export async function unstagedUnchanged(deps: EngineDeps, runTargetId: string): Promise<number> {
-  const r = await deps.pool.query<{ n: number }>(`SELECT "unstagedUnchanged" AS n FROM "RunTarget" WHERE id = $1`, [runTargetId]);
-  return r.rows[0]?.n ?? 0;
-}
-
-/** Counts from staging, plus the unchanged rows the merge did not stage. */
-export async function stagedCounts(deps: EngineDeps, runTargetId: string, unstaged = 0): Promise<StagedCounts> {
-  const r = await deps.pool.query<Record<keyof StagedCounts, number>>(
-    `SELECT
-       count(*) FILTER (WHERE label IS DISTINCT FROM 'removed')::int AS extracted,
-       count(*) FILTER (WHERE invalid IS NOT NULL)::int AS invalid,
-       count(*) FILTER (WHERE invalid IS NULL AND label IS NULL)::int AS unchanged,
-       count(*) FILTER (WHERE label = 'added')::int AS added,
-       count(*) FILTER (WHERE label = 'changed')::int AS changed,
-       count(*) FILTER (WHERE label = 'removed')::int AS removed
-     FROM ${stagingTable(runTargetId)} WHERE run_target_id = $1`,
-    [runTargetId],
-  );
-  const row = r.rows[0]!;
-  return {
-    extracted: row.extracted + unstaged,
-    invalid: row.invalid,
-    unchanged: row.unchanged + unstaged,
-    added: row.added,
-    changed: row.changed,
-    removed: row.removed,
-  };
 }

@@ -18,12 +18,30 @@ import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './
 import { keysQuery, mergeQuery, payloadQuery, typedRowsQuery } from './extract-sql';
 import { committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { isHashDialect, type HashDialect } from './sql-dialect';
-import { analyzeStaging, copyLines, createStaging, linesOf, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
+import { analyzeStaging, copyLines, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
 /** Keys per second-pass query: each query is one scan of the path's SQL in the warehouse. */
 export const PAYLOAD_KEYS_PER_QUERY = 20_000;
 const READ_BATCH = 20_000;
+
+/**
+ * The single text column (`l`) of an extract query, in batches: through the
+ * source's readText() fast path where it has one, else from read()'s rows.
+ */
+async function* linesOf(source: LoadedTarget['source'], sql: string, batchSize: number): AsyncIterable<string[]> {
+  const { connector, ctx } = source;
+  if (connector.readText) {
+    for await (const batch of connector.readText(sql, ctx, { batchSize })) {
+      yield batch.map((l) => {
+        if (l === null) throw new Error('an extract query returned a NULL line (a bug in extract-sql.ts)');
+        return l;
+      });
+    }
+    return;
+  }
+  for await (const batch of connector.read(sql, ctx, { batchSize })) yield batch.map((r) => String(r.l));
+}
 
 export type ExtractResult = {
   extracted: number;
@@ -144,7 +162,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   let failed = false;
   try {
     await createStaging(staging, t.runTargetId);
-    const tally: MergeTally = { extracted: 0, unchanged: 0, staged: 0 };
+    const tally: MergeTally = { extracted: 0, unchanged: 0 };
     const warehouse = linesOf(t.source, mergeQuery(dialect, t.path), READ_BATCH);
     const merged = mergeByKey(
       warehouse,

@@ -43,7 +43,7 @@ export type MergeOptions = {
   detectRemovals: boolean;
 };
 
-export type MergeTally = { extracted: number; unchanged: number; staged: number };
+export type MergeTally = { extracted: number; unchanged: number };
 
 /**
  * Code point order, which is the byte order of UTF-8 (what DuckDB, PostgreSQL's
@@ -129,10 +129,7 @@ export async function* mergeByKey(
   const w = new Cursor(warehouse[Symbol.asyncIterator]());
   const c = new Cursor(committed[Symbol.asyncIterator]());
   let out: MergedRow[] = [];
-  const emit = (row: MergedRow) => {
-    out.push(row);
-    tally.staged++;
-  };
+  const emit = (row: MergedRow) => out.push(row);
   let lastW: string | null = null;
   let lastC: string | null = null;
   const onW = (l: string | null): WarehouseRow | null => {
@@ -149,14 +146,6 @@ export async function* mergeByKey(
     return e;
   };
   // Awaits only when a batch runs out: a million awaits would cost more than the merge.
-  const nextW = async (): Promise<WarehouseRow | null> => {
-    const l = w.next();
-    return onW(l instanceof Promise ? await l : l);
-  };
-  const nextC = async (): Promise<CommittedRow | null> => {
-    const e = c.next();
-    return onC(e instanceof Promise ? await e : e);
-  };
   const syncW = (): WarehouseRow | null | Promise<WarehouseRow | null> => {
     const l = w.next();
     return l instanceof Promise ? l.then(onW) : onW(l);
@@ -170,8 +159,8 @@ export async function* mergeByKey(
   };
 
   try {
-    let pending = await nextW();
-    let com = await nextC();
+    let pending = await syncW();
+    let com = await syncC();
     let v: WarehouseRow | CommittedRow | null | Promise<WarehouseRow | CommittedRow | null>;
     while (pending) {
       const cur = pending;

@@ -12,7 +12,6 @@
  * memory stays flat whatever the row count.
  */
 import type pg from 'pg';
-import type { LoadedTarget } from './target';
 import { from as copyFrom } from 'pg-copy-streams';
 
 /** Line layout: run target id, then STAGING_LINE_COLUMNS (extract-sql.ts), then first-sync label, op, batch. */
@@ -103,22 +102,4 @@ export async function copyLines(client: pg.PoolClient, sql: string, batches: Asy
     throw err;
   }
   return count;
-}
-
-/**
- * The single text column (`l`) of an extract query, in batches: through the
- * source's readText() fast path where it has one, else from read()'s rows.
- */
-export async function* linesOf(source: LoadedTarget['source'], sql: string, batchSize: number): AsyncIterable<string[]> {
-  const { connector, ctx } = source;
-  if (connector.readText) {
-    for await (const batch of connector.readText(sql, ctx, { batchSize })) {
-      yield batch.map((l) => {
-        if (l === null) throw new Error('an extract query returned a NULL line (a bug in extract-sql.ts)');
-        return l;
-      });
-    }
-    return;
-  }
-  for await (const batch of connector.read(sql, ctx, { batchSize })) yield batch.map((r) => String(r.l));
 }

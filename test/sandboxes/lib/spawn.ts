@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from '../../../scripts/lib/temporal-cli';
 import type { CreateLogEntry, LoggedRequest, TFault } from './server';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -80,12 +81,6 @@ export async function spawnSandbox(slug: string, opts: { env?: Record<string, st
     reset: async () => {
       await call('POST', 'reset');
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    stop: () => stopChild(child, 5_000),
   };
 }

@@ -9,7 +9,7 @@ async function* batches<T>(items: T[], size = 2): AsyncGenerator<T[]> {
 const w = (key: string, hash: string, flag = '0') => `${flag}${hash}:${key}`;
 
 async function merge(warehouse: string[], committedPairs: [string, string][], opts: MergeOptions = { detectChanges: true, detectRemovals: true }) {
-  const tally: MergeTally = { extracted: 0, unchanged: 0, staged: 0 };
+  const tally: MergeTally = { extracted: 0, unchanged: 0 };
   const committed = committedPairs.map(([k, h]): CommittedRow => [k, h, `ext-${k}`]);
   const rows: MergedRow[] = [];
   for await (const b of mergeByKey(batches(warehouse), batches(committed, 3), opts, tally)) rows.push(...b);
@@ -45,7 +45,7 @@ describe('mergeByKey', () => {
       { key: 'e', hash: 'h5', externalId: null, label: 'added', invalid: null },
       { key: 'f', hash: 'h6', externalId: 'ext-f', label: 'removed', invalid: null },
     ]);
-    expect(tally).toEqual({ extracted: 4, unchanged: 2, staged: 4 });
+    expect(tally).toEqual({ extracted: 4, unchanged: 2 });
   });
 
   it('flags every row of a shared key and the warehouse flags, and never removes their committed key', async () => {
@@ -65,7 +65,7 @@ describe('mergeByKey', () => {
       ['c', 'duplicate_match', null],
       [null, 'null_key', null],
     ]);
-    expect(tally).toEqual({ extracted: 6, unchanged: 0, staged: 6 });
+    expect(tally).toEqual({ extracted: 6, unchanged: 0 });
   });
 
   it('follows the sync mode: insert ignores changes, upsert ignores removals', async () => {
@@ -94,7 +94,7 @@ describe('mergeByKey', () => {
   it('keeps memory to a batch: a long stream is merged in batches of staged rows', async () => {
     const n = 20_000;
     const keys = Array.from({ length: n }, (_, i) => `k${String(i).padStart(6, '0')}`);
-    const tally: MergeTally = { extracted: 0, unchanged: 0, staged: 0 };
+    const tally: MergeTally = { extracted: 0, unchanged: 0 };
     let yielded = 0;
     let largest = 0;
     const gen = mergeByKey(
@@ -109,6 +109,6 @@ describe('mergeByKey', () => {
     }
     expect(yielded).toBe(n / 2);
     expect(largest).toBeLessThanOrEqual(5_000);
-    expect(tally).toEqual({ extracted: n, unchanged: n / 2, staged: n / 2 });
+    expect(tally).toEqual({ extracted: n, unchanged: n / 2 });
   });
 });
