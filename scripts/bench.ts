@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --rows N [--sources duckdb,postgres] [--json]`
+ * `npm run bench -- --rows N [--sources duckdb,postgres] [--duckdb-memory 256MB] [--json]`
  *
  * Measures the sync engine against a naive baseline, in one run, per source:
  *   raw_rows_per_s        pull the same mapped rows into Node and hash them there
@@ -31,8 +31,7 @@ import { postgresSource } from '../connectors/sources/postgres';
 import { RECORD_KEY_COLUMN, ZPlan, type TPlanPath } from '../workflows/compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from '../workflows/engine/hash';
 import { startRun } from '../workflows/temporal/client';
-import { writeWorkflowBundle } from '../workflows/temporal/worker';
-import { workerArgs } from '../workflows/temporal/worker-command';
+import { buildWorker } from '../workflows/temporal/worker-command';
 import type { SyncResult } from '../workflows/temporal/workflows';
 import { applyMigrations } from '../prisma/migrate';
 import { startEmbeddedPostgres } from './lib/embedded-postgres';
@@ -41,7 +40,7 @@ import { findTemporalCli, startDevServer, TEMPORAL_MISSING_FIX } from './lib/tem
 import { randomBytes } from 'node:crypto';
 import { unlimited } from '../app/_server/connections/runtime';
 
-type Args = { rows: number; json: boolean; sources: ('duckdb' | 'postgres')[]; keep: boolean };
+type Args = { rows: number; json: boolean; sources: ('duckdb' | 'postgres')[]; keep: boolean; duckdbMemory: string };
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string) => {
@@ -51,8 +50,17 @@ function parseArgs(argv: string[]): Args {
   const rows = Number(get('rows') ?? 1_000_000);
   if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be an integer ≥ 1000');
   const sources = (get('sources') ?? 'duckdb,postgres').split(',') as Args['sources'];
-  return { rows, json: argv.includes('--json'), sources, keep: argv.includes('--keep') };
+  const duckdbMemory = get('duckdb-memory') ?? DUCKDB_MEMORY;
+  if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(duckdbMemory)) throw new Error('--duckdb-memory must be a size such as 128MB');
+  return { rows, json: argv.includes('--json'), sources, keep: argv.includes('--keep'), duckdbMemory };
 }
+
+/**
+ * The DuckDB source's memoryLimit. DuckDB runs inside the worker process, so
+ * this bounds its share of the worker's peak memory; past it, sorts and
+ * aggregates spill to disk. At 1M rows 64MB measured as fast as 256MB.
+ */
+const DUCKDB_MEMORY = '64MB';
 
 const TABLE = 'bench_customers';
 const FIELDS = [
@@ -125,8 +133,17 @@ async function buildDuckDb(file: string, n: number): Promise<void> {
 
 async function runDuckDb(file: string, statements: string[]): Promise<void> {
   closeDuckDbInstances();
-  await new Promise((r) => setTimeout(r, 100));
-  const instance = await DuckDBInstance.create(file, { threads: '2', memory_limit: '2GB' });
+  // The worker closes its read-only instance about a second after a run; until
+  // then its lock keeps writers out, so wait for it.
+  let instance: DuckDBInstance | null = null;
+  for (let attempt = 0; !instance; attempt++) {
+    try {
+      instance = await DuckDBInstance.create(file, { threads: '2', memory_limit: '2GB' });
+    } catch (err) {
+      if (attempt >= 50 || !String(err).includes('Could not set lock')) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   const conn = await instance.connect();
   for (const s of statements) await conn.run(s);
   conn.closeSync();
@@ -270,10 +287,8 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: 'default' });
     stops.push(() => connection.close());
 
-    // Workers load a prebuilt bundle, as docs/deploy.md recommends: webpack at
-    // start-up would otherwise dominate the worker's peak memory.
-    const bundlePath = path.join(work, 'workflow-bundle.js');
-    await writeWorkflowBundle(bundlePath);
+    // Workers run built, as in production (docs/deploy.md): no tsx, no webpack at start-up.
+    const workerCommand = await buildWorker();
 
     const workspace = await db.workspace.create({ data: { name: 'Bench', slug: `bench-${Date.now()}` } });
     const results: Record<string, unknown>[] = [];
@@ -284,7 +299,7 @@ async function main(): Promise<void> {
       const pgu = new URL(sourceUrl);
       const sourceConfig =
         source === 'duckdb'
-          ? { path: duckFile, threads: 2, memoryLimit: '256MB' }
+          ? { path: duckFile, threads: 2, memoryLimit: args.duckdbMemory }
           : { host: pgu.hostname, port: Number(pgu.port || 5432), database: pgu.pathname.slice(1), user: decodeURIComponent(pgu.username || 'postgres'), ssl: 'disable' };
       if (source === 'duckdb') await buildDuckDb(duckFile, args.rows);
       else await buildPostgres(sourceUrl, args.rows);
@@ -326,17 +341,21 @@ async function main(): Promise<void> {
 
       // A fresh worker process, so VmHWM is this workload's peak.
       const taskQueue = `bench-${source}-${Date.now()}`;
-      // `node --import tsx`, not the tsx launcher: the pid must be the worker itself.
-      const worker: ChildProcess = spawn(process.execPath, workerArgs(), {
+      // The pid must be the worker itself (VmHWM).
+      const worker: ChildProcess = spawn(process.execPath, workerCommand.argv, {
         cwd: PROJECT_ROOT,
         env: childProcessEnv(e, {
           DATABASE_URL: controlUrl,
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_TASK_QUEUE: taskQueue,
-          BACKFLOW_WORKFLOW_BUNDLE: bundlePath,
+          ...workerCommand.env,
           ...(process.argv.includes('--verbose') ? { LOG_LEVEL: 'debug' } : {}),
         }),
         stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // Stopped on any failure too, or an orphaned worker would keep polling.
+      stops.push(async () => {
+        if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
       });
       let workerErr = '';
       worker.stderr?.on('data', (b: Buffer) => (workerErr += b.toString()));
@@ -358,6 +377,7 @@ async function main(): Promise<void> {
         return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result, runId };
       };
 
+      log(`  worker ready, peak RSS so far ${await vmHwmMb(worker.pid!)} MB`);
       log(`  full sync`);
       const full = await timedRun();
       if (full.result.status !== 'succeeded') throw new Error(`full sync ended ${full.result.status}: ${(await db.run.findUnique({ where: { id: full.runId } }))?.error}`);
@@ -365,6 +385,7 @@ async function main(): Promise<void> {
       if (fullLog.size !== args.rows) throw new Error(`full sync delivered ${fullLog.size} rows, expected ${args.rows}`);
       await rm(sinkLog, { force: true });
 
+      log(`  peak RSS after the full sync ${await vmHwmMb(worker.pid!)} MB`);
       log(`  1% change, then incremental sync`);
       const change = plannedChange(args.rows);
       if (source === 'duckdb') await runDuckDb(duckFile, changeStatements('duckdb', args.rows, change));

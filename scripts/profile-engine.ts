@@ -38,7 +38,7 @@ const wh = '/tmp/prof.duckdb';
 const dsql = async (sqls: string[]) => { const i = await DuckDBInstance.create(wh); const c = await i.connect(); for (const s of sqls) await c.run(s); c.closeSync(); i.closeSync(); };
 await dsql([`CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
 const ws = await db.workspace.create({ data: { name: 'p', slug: 'p' + Date.now() } });
-const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: '512MB' } });
+const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: process.env.DUCKDB_MEMORY ?? '256MB' } });
 const sink = await createConnection(db, ws.id, { kind: 'destination', connector: 'noop-sink', config: {} });
 const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' }, sql: duckdbSql('people', 'id', ['email','score','active','updated_at']), fields: [
  { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }],
@@ -46,10 +46,17 @@ const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest'
 const rss = () => { const st = require_fs().readFileSync("/proc/self/status", "utf8"); return `${Math.round(Number(/VmRSS:\s+(\d+)/.exec(st)![1]) / 1024)} hwm=${Math.round(Number(/VmHWM:\s+(\d+)/.exec(st)![1]) / 1024)}`; };
 function require_fs() { return fsmod; }
 const fsmod = await import('node:fs');
+// Peak memory per phase, sampled every 50 ms (MB).
+let peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  const mb = (b: number) => Math.round(b / 2 ** 20);
+  peak = { rss: Math.max(peak.rss, mb(m.rss)), heapTotal: Math.max(peak.heapTotal, mb(m.heapTotal)), heapUsed: Math.max(peak.heapUsed, mb(m.heapUsed)), external: Math.max(peak.external, mb(m.external)) };
+}, 50);
 for (const round of [1, 2]) {
 if (round === 2) { const { closeDuckDbInstances } = await import('../connectors/sources/duckdb'); closeDuckDbInstances(); await new Promise(r => setTimeout(r, 1200));
   await dsql([`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
-let t = Date.now(); const lap = (m: string) => { const n = Date.now(); console.log(`${round} ${m}: ${n - t} ms rss=${rss()}MB`); t = n; };
+let t = Date.now(); const lap = (m: string) => { const n = Date.now(); console.log(`${round} ${m}: ${n - t} ms rss=${rss()}MB peak in phase: rss=${peak.rss} heapTotal=${peak.heapTotal} heapUsed=${peak.heapUsed} external=${peak.external}`); t = n; peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }; };
 const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipeline.id, trigger: 'manual' }); lap('pin');
 if (!p.ok) throw new Error(p.reason);
 const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap("load"); if (process.env.LOADS) { for (let i = 0; i < 100; i++) await loadTarget(deps, p.targets[0]!.runTargetId); lap("100 loads"); }
@@ -60,4 +67,5 @@ const f = await finalizeTarget(deps, { runTargetId: lt.runTargetId }); lap(`fina
 await db.run.update({ where: { id: p.runId }, data: { status: 'succeeded' } });
 await pool.query('DELETE FROM sync_locks');
 }
+clearInterval(sampler);
 await pool.end(); await db.$disconnect();

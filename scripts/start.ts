@@ -15,7 +15,7 @@ import path from 'node:path';
 import { childProcessEnv, env, EnvError, PROJECT_ROOT, requireSecrets, type Env } from '../app/_server/env';
 import { bringUpDatabase, type DatabaseHandle } from './lib/database';
 import { describeDbError, oneLine } from '../app/_server/errors';
-import { workerArgs } from '../workflows/temporal/worker-command';
+import { buildWorker } from '../workflows/temporal/worker-command';
 import { fail, info, step } from './lib/log';
 import { isPortInUse, waitForPort } from './lib/ports';
 import { devServerDbFile, findTemporalCli, startDevServer, stopChild, TEMPORAL_MISSING_FIX, type DevServer } from './lib/temporal-cli';
@@ -171,7 +171,8 @@ async function main(): Promise<void> {
 
   const childEnv = childProcessEnv(e, { DATABASE_URL: database.url });
   step('Worker');
-  const worker = spawn(process.execPath, workerArgs(), { cwd: PROJECT_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const workerCommand = await buildWorker().catch((err: unknown) => abort(`the worker could not be built: ${oneLine(err)}`));
+  const worker = spawn(process.execPath, workerCommand.argv, { cwd: PROJECT_ROOT, env: { ...childEnv, ...workerCommand.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   supervise(worker, 'worker', 60_000);
 
   step(`App (${e.appUrl})`);

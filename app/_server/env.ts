@@ -55,7 +55,7 @@ export const ZEnv = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** A prebuilt workflow bundle (scripts/build-workflows.ts); the worker bundles at start-up without it. */
+  /** Another workflow bundle than the built worker's own (workflows/temporal/worker-command.ts); a worker run from source bundles at start-up without either. */
   BACKFLOW_WORKFLOW_BUNDLE: optionalString,
   /** TEST ONLY: switches the intent ledger off so the chaos control run can show duplicates. */
   BACKFLOW_TEST_DISABLE_INTENT_LEDGER: z.enum(['0', '1']).default('0'),

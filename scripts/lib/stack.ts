@@ -14,8 +14,7 @@ import { createDb, type Db } from '../../app/_server/db';
 import { childProcessEnv, env, hasEnvValue, PROJECT_ROOT, setEnvValue, type Env } from '../../app/_server/env';
 import { createPgPool } from '../../app/_server/pg';
 import { applyMigrations } from '../../prisma/migrate';
-import { writeWorkflowBundle } from '../../workflows/temporal/worker';
-import { workerArgs } from '../../workflows/temporal/worker-command';
+import { buildWorker } from '../../workflows/temporal/worker-command';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { freePort } from './ports';
 import { findTemporalCli, startDevServer, stopChild, TEMPORAL_MISSING_FIX } from './temporal-cli';
@@ -32,7 +31,6 @@ export type Stack = {
   pool: pg.Pool;
   temporal: Client;
   temporalAddress: string;
-  bundlePath: string;
   spawnWorker(opts: { taskQueue: string; extraEnv?: Record<string, string> }): WorkerProcess;
   stop(): Promise<void>;
 };
@@ -95,19 +93,18 @@ export async function startStack(name: string, log: (m: string) => void = () => 
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: 'default' });
 
-    log('bundling workflow code');
-    const bundlePath = path.join(workDir, 'workflow-bundle.js');
-    await writeWorkflowBundle(bundlePath);
+    log('building the worker');
+    const workerCommand = await buildWorker();
 
     const spawnWorker = (opts: { taskQueue: string; extraEnv?: Record<string, string> }): WorkerProcess => {
-      // `node --import tsx` so the pid is the worker itself (for VmHWM and SIGKILL).
-      const child = spawn(process.execPath, workerArgs(), {
+      // The pid is the worker itself (for VmHWM and SIGKILL).
+      const child = spawn(process.execPath, workerCommand.argv, {
         cwd: PROJECT_ROOT,
         env: childProcessEnv(e, {
           DATABASE_URL: controlUrl,
           TEMPORAL_ADDRESS: dev.address,
           TEMPORAL_TASK_QUEUE: opts.taskQueue,
-          BACKFLOW_WORKFLOW_BUNDLE: bundlePath,
+          ...workerCommand.env,
           ...opts.extraEnv,
         }),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -150,7 +147,6 @@ export async function startStack(name: string, log: (m: string) => void = () => 
       pool,
       temporal,
       temporalAddress: dev.address,
-      bundlePath,
       spawnWorker,
       stop: async () => {
         for (const w of [...workers]) await stopChild(w.process, 10_000).catch(() => {});

@@ -3,24 +3,16 @@
  * kill workers or need two of them (rate limits across processes).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { writeWorkflowBundle } from '../../workflows/temporal/worker';
-import { workerArgs } from '../../workflows/temporal/worker-command';
+import { buildWorker, type WorkerCommand } from '../../workflows/temporal/worker-command';
 
-let bundle: Promise<string> | undefined;
+let built: Promise<WorkerCommand> | undefined;
 
-/** The workflow bundle written once per test file, so processes skip webpack. */
-export function bundleFile(): Promise<string> {
-  bundle ??= (async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'bf-bundle-'));
-    const file = path.join(dir, 'workflows.js');
-    await writeWorkflowBundle(file);
-    return file;
-  })();
-  return bundle;
+/** The worker built once per test file, and run as launchers run it. */
+function workerCommand(): Promise<WorkerCommand> {
+  built ??= buildWorker();
+  return built;
 }
 
 export type WorkerProc = { child: ChildProcess; ready: Promise<void>; kill(signal?: NodeJS.Signals): Promise<void> };
@@ -28,14 +20,15 @@ export type WorkerProc = { child: ChildProcess; ready: Promise<void>; kill(signa
 /** `address`: another Temporal server than the run's shared one (e.g. a test's own dev server). */
 export async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, string> = {}, address = inject('temporalAddress')): Promise<WorkerProc> {
   const root = path.resolve(import.meta.dirname, '../..');
-  const child = spawn(process.execPath, workerArgs(), {
+  const command = await workerCommand();
+  const child = spawn(process.execPath, command.argv, {
     cwd: root,
     env: {
       ...process.env,
       DATABASE_URL: inject('databaseUrl'),
       TEMPORAL_ADDRESS: address,
       TEMPORAL_TASK_QUEUE: taskQueue,
-      BACKFLOW_WORKFLOW_BUNDLE: await bundleFile(),
+      ...command.env,
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

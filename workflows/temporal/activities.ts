@@ -43,7 +43,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   const name = Context.current().info.activityType;
   try {
     const result = await fn();
-    if (env().LOG_LEVEL === 'debug') console.log(`activity ${name} took ${Date.now() - started} ms`);
+    if (env().LOG_LEVEL === 'debug') console.log(`activity ${name} took ${Date.now() - started} ms, rss ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB`);
     return result;
   } catch (err) {
     const fatal =

@@ -1,18 +1,95 @@
 /**
- * How every launcher starts a worker process (npm start, the bench, the chaos
- * harness, tests): `node <flags> --import tsx workflows/temporal/worker.ts`.
+ * How every launcher starts a worker process (npm start, npm run worker, the
+ * bench, the chaos harness, tests): build it once, then
+ * `node <WORKER_NODE_FLAGS> <dir>/worker.mjs`.
  *
- * WORKER_NODE_FLAGS bound the V8 heap. A worker holds at most a few batches of
- * rows at a time, but without a bound V8 lets garbage pile up to a large share
- * of the machine's memory before collecting it, so a worker's footprint would
- * depend on the host instead of on its work. `npm run worker` passes the same
- * flags (package.json).
+ * buildWorker writes two files into one directory:
+ * - worker.mjs: workflows/temporal/worker.ts and the project code it imports,
+ *   compiled by esbuild into one ES module (node_modules stay external). A
+ *   worker therefore runs plain JavaScript: the tsx loader would add ~35 MB and
+ *   a loader thread to every worker.
+ * - workflow-bundle.js: the workflow code bundled by webpack (Temporal's
+ *   bundler), which the worker loads instead of bundling at start-up.
+ *
+ * The directory must sit inside the project, so that the bundle's bare imports
+ * resolve from the project's node_modules.
+ *
+ * WORKER_NODE_FLAGS:
+ * - --max-old-space-size bounds the V8 heap. A worker holds at most a few
+ *   batches of rows at a time, but without a bound V8 lets garbage pile up to a
+ *   large share of the host's memory before collecting it.
+ * - --liftoff-only compiles WebAssembly with V8's baseline compiler only. The
+ *   one WebAssembly module a worker runs is Prisma's query compiler, for a few
+ *   control-plane queries per activity; its optimised code would cost ~45 MB.
+ *
+ * - --max-semi-space-size=4 (MB) keeps V8's young generation small: rows are
+ *   short-lived, and a larger nursery only delays collecting them.
+ *
+ * WORKER_ENV: MALLOC_ARENA_MAX=2 stops glibc from keeping one malloc arena per
+ * thread (DuckDB's, libuv's, Temporal's core): memory freed in one arena is not
+ * reused by another, so a busy worker's native memory would ratchet up.
+ *
+ * Source maps are written beside worker.mjs but not loaded: Node's
+ * --enable-source-maps would parse them at start-up and keep them (~20 MB).
+ * Add the flag when a stack trace needs to point into the .ts sources; the
+ * bundle also marks each module with its source path.
  */
-export const WORKER_NODE_FLAGS = ['--max-old-space-size=192'] as const;
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { WORKFLOW_BUNDLE_FILE, writeWorkflowBundle } from './worker';
 
-export const WORKER_ENTRY = 'workflows/temporal/worker.ts';
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=4', '--liftoff-only'] as const;
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
-/** argv for `spawn(process.execPath, workerArgs())`. */
-export function workerArgs(): string[] {
-  return [...WORKER_NODE_FLAGS, '--import', 'tsx', WORKER_ENTRY];
+/** How to start a built worker: `spawn(process.execPath, argv, { env: { ...yourEnv, ...env } })`. */
+export type WorkerCommand = { argv: string[]; env: Record<string, string> };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const PROJECT_DIR = path.resolve(here, '../..');
+
+/** Where `npm run build:worker` and `npm start` put the worker. */
+export const DEFAULT_WORKER_DIR = path.join(PROJECT_DIR, 'node_modules', '.cache', 'backflow-worker');
+
+export const WORKER_FILE = 'worker.mjs';
+
+/** Builds the worker into `dir` (see above) and returns how to start it. */
+export async function buildWorker(dir: string = DEFAULT_WORKER_DIR): Promise<WorkerCommand> {
+  const abs = path.resolve(dir);
+  if (path.relative(PROJECT_DIR, abs).startsWith('..')) {
+    throw new Error(`the worker must be built inside the project (${PROJECT_DIR}), not in ${abs}: its imports resolve from the project's node_modules`);
+  }
+  const entry = path.join(abs, WORKER_FILE);
+  const [compiled] = await Promise.all([
+    build({
+      entryPoints: [path.join(here, 'worker.ts')],
+      outfile: entry,
+      write: false,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'linked',
+      logLevel: 'error',
+    }),
+    writeAtomically(path.join(abs, WORKFLOW_BUNDLE_FILE), (tmp) => writeWorkflowBundle(tmp)),
+  ]);
+  // The source map first, the module last: a starting worker never sees half a build.
+  const outputs = [...compiled.outputFiles].sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
+  for (const out of outputs) await writeAtomically(out.path, (tmp) => writeFile(tmp, out.contents));
+  return { argv: [...WORKER_NODE_FLAGS, entry], env: { ...WORKER_ENV } };
+}
+
+/** Writes via a temporary name and a rename, so concurrent builds and starts never see a partial file. */
+async function writeAtomically(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await write(tmp);
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }

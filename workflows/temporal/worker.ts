@@ -1,11 +1,12 @@
 /**
  * The Backflow worker: runs workflows and activities from the task queue.
  *
- *   tsx workflows/temporal/worker.ts
+ *   npm run worker   (builds it, then runs it as worker-command.ts describes)
  *
  * Shuts down gracefully on SIGINT/SIGTERM (the SDK's Runtime handles the signals:
  * in-flight activities finish or are cancelled, then the process exits).
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ import { createActivities, type ActivityDeps } from './activities';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.join(here, 'workflows.ts');
+/** A built worker's workflow bundle, beside worker.mjs (worker-command.ts). */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
@@ -63,6 +66,9 @@ async function main(): Promise<void> {
   const { pgPool } = await import('../../app/_server/pg');
   const { createLimiterFactory } = await import('../engine/limiter');
   const e = env();
+  // A built worker (worker-command.ts) finds its workflow bundle beside itself.
+  const sibling = path.join(here, WORKFLOW_BUNDLE_FILE);
+  const bundlePath = e.BACKFLOW_WORKFLOW_BUNDLE ?? (existsSync(sibling) ? sibling : undefined);
   const workerId = `${hostname()}:${process.pid}`;
   const pool = pgPool();
   const { worker, connection } = await createWorker({
@@ -76,7 +82,7 @@ async function main(): Promise<void> {
       limiterFactory: createLimiterFactory(pool),
       ...(e.BACKFLOW_TEST_DISABLE_INTENT_LEDGER === '1' ? { testing: { disableIntentLedger: true } } : {}),
     },
-    ...(e.BACKFLOW_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: e.BACKFLOW_WORKFLOW_BUNDLE } } : {}),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
   });
   if (e.BACKFLOW_TEST_DISABLE_INTENT_LEDGER === '1') console.warn('TEST MODE: the intent ledger is OFF; duplicates are expected');
   console.log(`worker ${workerId} polling "${e.TEMPORAL_TASK_QUEUE}" on ${e.temporalAddress}`);

@@ -10,7 +10,10 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance, StatementType, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResult, DuckDBType } from '@duckdb/node-api';
+
+/** Loaded on first use: the native library is ~50 MB of a worker's memory that only DuckDB sources need. */
+const duckdb = () => import('@duckdb/node-api');
 import { defineConnector } from '../../sdk/define';
 import { ConnectorError, type ColumnDescriptor, type FieldType, type QueryOptions, type SourceRow } from '../../sdk/types';
 import { ZDuckDbConfig, ZDuckDbCredentials, type TDuckDbConfig } from './schema';
@@ -48,6 +51,7 @@ async function openInstance(config: TDuckDbConfig): Promise<DuckDBInstance> {
       applied: 'no',
     });
   }
+  const { DuckDBInstance } = await duckdb();
   const instance = await DuckDBInstance.create(config.path ?? ':memory:', {
     ...(config.path ? { access_mode: 'READ_ONLY' } : {}),
     threads: String(config.threads),
@@ -176,6 +180,7 @@ async function prepareSelect(conn: DuckDBConnection, sql: string, connectionName
   } catch (err) {
     throw sqlError(err, connectionName);
   }
+  const { StatementType } = await duckdb();
   if (prepared.statementType !== StatementType.SELECT) {
     prepared.destroySync();
     throw refusal(connectionName, 'only SELECT queries can be used as a source; this statement would change data or settings', 'write a SELECT that only reads data');
