@@ -190,6 +190,12 @@ async function prepareSelect(conn: DuckDBConnection, sql: string, connectionName
 
 function sqlError(err: unknown, connectionName: string): ConnectorError {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]?.replace(/^Failed to extract statements: /, '') ?? '';
+  if (/^Out of Memory Error/.test(msg)) {
+    return new ConnectorError(
+      `DuckDB connection "${connectionName}": ${msg} — fix: raise the connection's memory limit (memoryLimit), or lower its threads`,
+      { code: 'config', retryable: false, applied: 'no', cause: err },
+    );
+  }
   const code = /^Catalog Error/.test(msg) ? 'not_found' : /^Permission Error/.test(msg) ? 'permission' : 'bad_request';
   const fix = code === 'permission' ? 'only the files configured on the connection can be read; add the file there' : 'correct the SQL';
   return new ConnectorError(`DuckDB connection "${connectionName}": ${msg} — fix: ${fix}`, { code, retryable: false, applied: 'no', cause: err });

@@ -214,6 +214,16 @@ describe('duckdb source', () => {
     expect(rows).toEqual([{ external: false, locked: true }]);
   });
 
+  it('says to raise the memory limit when a query outgrows it', async () => {
+    // Three million distinct 64-character groups cannot fit in 16 MB.
+    const sql = `SELECT count(*) AS n FROM (SELECT s FROM (SELECT md5(i::VARCHAR) || md5((i * 7)::VARCHAR) AS s FROM range(0, 3000000) t(i)) GROUP BY s)`;
+    const err = await failure(collect(sql, fileConfig({ memoryLimit: '16MB', threads: 1 })));
+    expect(err.message).toContain(NAME);
+    expect(err.message).toMatch(/Out of Memory/);
+    expect(err.message).toContain('fix: raise the connection\'s memory limit (memoryLimit)');
+    expect(err.message).not.toContain('correct the SQL');
+  });
+
   it('reports syntax errors and missing tables with the connection name', async () => {
     const err = await failure(collect('SELECT id\nFROM WHERE x', fileConfig()));
     expect(err.message).toContain(NAME);
