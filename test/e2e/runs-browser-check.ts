@@ -5,7 +5,7 @@
  *
  * The whole sequence (each in the background, on one database and Temporal):
  *   tsx test/e2e/runs-receiver.ts 7398 300          # the slow test webhook receiver
- *   tsx workflows/temporal/worker.ts                # a worker
+ *   npm run worker                                  # a worker
  *   next dev -p 3100                                # the app
  *   tsx test/e2e/runs-seed.ts /tmp/bf-ui http://127.0.0.1:7398/hook
  *   tsx test/e2e/runs-browser-check.ts http://localhost:3100

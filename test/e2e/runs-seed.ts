@@ -6,7 +6,7 @@
  *
  *   DATABASE_URL=… TEMPORAL_ADDRESS=… tsx test/e2e/runs-seed.ts <dir> <receiverUrl>
  *
- * Needs a worker on the same database and Temporal (tsx workflows/temporal/worker.ts)
+ * Needs a worker on the same database and Temporal (npm run worker)
  * and the receiver (tsx test/e2e/runs-receiver.ts 7398 300).
  */
 import { mkdir } from 'node:fs/promises';
