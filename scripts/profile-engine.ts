@@ -7,6 +7,10 @@
  *   PROFILE_SERVER_URL  PostgreSQL server (default postgresql://postgres@127.0.0.1:5432);
  *                       the script recreates database bf_prof on it
  *   CONC                batches delivered concurrently (default 1)
+ *   DUCKDB_MEMORY       the DuckDB source's memoryLimit (default 256MB)
+ *   DUCKDB_THREADS      its threads (default 2)
+ *
+ * Each phase prints its time and the process's peak RSS and V8 heap during it.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
@@ -38,7 +42,7 @@ const wh = '/tmp/prof.duckdb';
 const dsql = async (sqls: string[]) => { const i = await DuckDBInstance.create(wh); const c = await i.connect(); for (const s of sqls) await c.run(s); c.closeSync(); i.closeSync(); };
 await dsql([`CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
 const ws = await db.workspace.create({ data: { name: 'p', slug: 'p' + Date.now() } });
-const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: process.env.DUCKDB_MEMORY ?? '256MB' } });
+const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: process.env.DUCKDB_MEMORY ?? '256MB', threads: Number(process.env.DUCKDB_THREADS ?? 2) } });
 const sink = await createConnection(db, ws.id, { kind: 'destination', connector: 'noop-sink', config: {} });
 const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' }, sql: duckdbSql('people', 'id', ['email','score','active','updated_at']), fields: [
  { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }],
