@@ -9,11 +9,18 @@
  * projection that streams; the merge query sorts by key, which the warehouse
  * does out of core.
  *
+ * Shared values are usually few, so the engine asks for them first
+ * (sharedValuesQuery) and inlines a short list into the main query. Only a
+ * long list is found inside the main query, by a join. PostgreSQL runs the
+ * separate GROUP BY once, in parallel; inside a parallel query each worker
+ * computed the whole GROUP BY again.
+ *
  *   keys query     invalid, record_key, match_value, content_hash[, payload]
  *                  (payload only for a first sync, where every row is new)
  *   merge query    flag, content_hash, record_key, sorted by key bytes (an
  *                  incremental run's streaming merge, merge.ts)
  *   payload query  record_key, match_value, content_hash, payload
+ *   shared values  each key or match value that several rows share
  */
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../compile/plan';
 import { fieldsSignature, sqlCanonicalString, sqlCanonicalText, sqlContentHash } from './hash';
@@ -54,24 +61,51 @@ function shared(dialect: HashDialect, path: TPlanPath, column: 'key' | 'match'):
   return `SELECT bf_d.v FROM (SELECT ${expr} AS v FROM (${path.sql}) bf_p) bf_d WHERE bf_d.v IS NOT NULL GROUP BY bf_d.v HAVING count(*) > 1`;
 }
 
+/** At most this many shared values are inlined into a query; more are joined. */
+export const INLINE_SHARED_MAX = 1_000;
+
 /**
- * Validity of a row: NULL key or match value, or a key or match value shared
- * with another row (none of those rows is sent). Empty when valid. Reads the
- * bf_dk / bf_dm joins that sharedJoins() adds.
+ * Shared values the engine read beforehand (sharedValuesQuery), per column:
+ * a list to inline, or null to find them with a join inside the query.
  */
-function validity(d: ReturnType<typeof dialectSql>): string {
-  return `CASE WHEN bf_k IS NULL THEN 'null_key' WHEN bf_m IS NULL THEN 'null_match'
-    WHEN bf_dk.v IS NOT NULL THEN 'duplicate_key' WHEN bf_dm.v IS NOT NULL THEN 'duplicate_match' ELSE ${d.literal('')} END`;
+export type KnownShared = { key: readonly string[] | null; match: readonly string[] | null };
+
+export const FIND_SHARED: KnownShared = { key: null, match: null };
+
+/** Each key or match value that several rows share, as column `l`. */
+export function sharedValuesQuery(dialect: HashDialect, path: TPlanPath, column: 'key' | 'match'): string {
+  return `SELECT bf_s.v AS l FROM (${shared(dialect, path, column)}) bf_s`;
+}
+
+const SHARED = { key: { alias: 'bf_dk', column: 'bf_k' }, match: { alias: 'bf_dm', column: 'bf_m' } } as const;
+
+/** SQL that is true when the row's key (or match value) is shared: a list test, or the join's column. */
+function isShared(d: ReturnType<typeof dialectSql>, column: 'key' | 'match', known: KnownShared): string {
+  const values = known[column];
+  const { alias, column: expr } = SHARED[column];
+  if (values === null) return `${alias}.v IS NOT NULL`;
+  return values.length === 0 ? '1 = 0' : `${expr} IN (${values.map((v) => d.literal(v)).join(', ')})`;
 }
 
 /**
- * LEFT JOINs to the shared keys (bf_dk) and match values (bf_dm). A join, not
- * `IN (subquery)`: PostgreSQL runs an IN subquery that exceeds work_mem once
- * per outer row, and a hash join spills gracefully instead.
+ * Validity of a row: NULL key or match value, or a key or match value shared
+ * with another row (none of those rows is sent). Empty when valid.
  */
-function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('key' | 'match')[]): string {
+function validity(d: ReturnType<typeof dialectSql>, known: KnownShared): string {
+  return `CASE WHEN bf_k IS NULL THEN 'null_key' WHEN bf_m IS NULL THEN 'null_match'
+    WHEN ${isShared(d, 'key', known)} THEN 'duplicate_key' WHEN ${isShared(d, 'match', known)} THEN 'duplicate_match' ELSE ${d.literal('')} END`;
+}
+
+/**
+ * LEFT JOINs to the shared keys (bf_dk) and match values (bf_dm) that are not
+ * known beforehand. A join, not `IN (subquery)`: PostgreSQL runs an IN
+ * subquery that exceeds work_mem once per outer row, and a hash join spills
+ * gracefully instead.
+ */
+function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('key' | 'match')[], known: KnownShared): string {
   return which
-    .map((w) => (w === 'key' ? `LEFT JOIN (${shared(dialect, path, 'key')}) bf_dk ON bf_dk.v = bf_i.bf_k` : `LEFT JOIN (${shared(dialect, path, 'match')}) bf_dm ON bf_dm.v = bf_i.bf_m`))
+    .filter((w) => known[w] === null)
+    .map((w) => `LEFT JOIN (${shared(dialect, path, w)}) ${SHARED[w].alias} ON ${SHARED[w].alias}.v = bf_i.${SHARED[w].column}`)
     .join('\n');
 }
 
@@ -81,10 +115,10 @@ function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('ke
  * first so Node can tell a valid row (the line starts with ",") without
  * parsing it. Node prefixes the run target id and appends first-sync labels.
  */
-export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean): string {
+export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean, known: KnownShared = FIND_SHARED): string {
   const d = dialectSql(dialect);
   const cols = [
-    validity(d),
+    validity(d, known),
     d.literal(','),
     csv(d, 'bf_k'),
     d.literal(','),
@@ -97,7 +131,7 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: bo
   return `SELECT ${d.concat(cols)} AS l FROM (
 ${inner(dialect, path)}
 ) bf_i
-${sharedJoins(dialect, path, ['key', 'match'])}`;
+${sharedJoins(dialect, path, ['key', 'match'], known)}`;
 }
 
 /**
@@ -108,13 +142,15 @@ ${sharedJoins(dialect, path, ['key', 'match'])}`;
  *         which the warehouse computes without the payload or the hash)
  * Rows sharing a key are adjacent in key order; merge.ts flags those.
  */
-export function mergeQuery(dialect: HashDialect, path: TPlanPath): string {
+export function mergeQuery(dialect: HashDialect, path: TPlanPath, knownMatches: readonly string[] | null = null): string {
   const d = dialectSql(dialect);
-  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN bf_dm.v IS NOT NULL THEN 'M' ELSE '0' END`;
+  // Shared keys are adjacent in key order: merge.ts finds them, so only match values are looked up.
+  const known: KnownShared = { key: [], match: knownMatches };
+  const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN ${isShared(d, 'match', known)} THEN 'M' ELSE '0' END`;
   return `SELECT ${d.concat([flag, 'bf_h', d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path)}
 ) bf_i
-${sharedJoins(dialect, path, ['match'])}
+${sharedJoins(dialect, path, ['match'], known)}
 ORDER BY ${d.byteOrder('bf_k')}`;
 }
 

@@ -11,11 +11,16 @@
  *                 that need work; unchanged rows are counted, not staged.
  * Other dialects return typed rows that Node hashes; they are all staged and
  * labelled by the SQL diff (diff.ts).
+ *
+ * Keys and match values that several rows share are read first (knownShared)
+ * and written into the main query when there are few. Like the payload pass,
+ * this is a separate read of the warehouse: a duplicate created between the
+ * two reads is caught by the next run, not this one.
  */
 import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
-import { keysQuery, mergeQuery, payloadQuery, typedRowsQuery } from './extract-sql';
+import { INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
 import { committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
@@ -41,6 +46,20 @@ async function* linesOf(source: LoadedTarget['source'], sql: string, batchSize: 
     return;
   }
   for await (const batch of connector.read(sql, ctx, { batchSize })) yield batch.map((r) => String(r.l));
+}
+
+/**
+ * The keys (or match values) several of the path's rows share, or null when
+ * there are more than INLINE_SHARED_MAX (the main query then finds them itself).
+ */
+async function knownShared(t: LoadedTarget, dialect: HashDialect, column: 'key' | 'match'): Promise<string[] | null> {
+  const found: string[] = [];
+  for await (const batch of linesOf(t.source, sharedValuesQuery(dialect, t.path, column), INLINE_SHARED_MAX + 1)) {
+    found.push(...batch);
+    // Leaving the loop ends the query.
+    if (found.length > INLINE_SHARED_MAX) return null;
+  }
+  return found;
 }
 
 export type ExtractResult = {
@@ -128,7 +147,11 @@ export async function extract(
       }
     };
     const lines = hashInSql
-      ? linesOf(t.source, keysQuery(dialect, t.path, withPayload), READ_BATCH)
+      ? linesOf(
+          t.source,
+          keysQuery(dialect, t.path, withPayload, { key: await knownShared(t, dialect, 'key'), match: await knownShared(t, dialect, 'match') }),
+          READ_BATCH,
+        )
       : typedLines(t, t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH }));
     const first = firstSync ? { op: firstSyncOp, batchSize } : null;
     await copyLines(client, runRowsCopy(t.runTargetId), progress(stagingLines(t.runTargetId, lines, first, counter)));
@@ -163,7 +186,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   try {
     await createStaging(staging, t.runTargetId);
     const tally: MergeTally = { extracted: 0, unchanged: 0 };
-    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path), READ_BATCH);
+    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, await knownShared(t, dialect, 'match')), READ_BATCH);
     const merged = mergeByKey(
       warehouse,
       committedState(reader, t.syncTargetId),

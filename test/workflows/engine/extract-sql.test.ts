@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../../../workflows/compile/plan';
-import { keysQuery, mergeQuery, payloadQuery } from '../../../workflows/engine/extract-sql';
+import { keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, type KnownShared } from '../../../workflows/engine/extract-sql';
 import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
 import { compareKeys, parseWarehouseLine } from '../../../workflows/engine/merge';
 import type { HashDialect } from '../../../workflows/engine/sql-dialect';
@@ -124,6 +124,26 @@ for (const warehouse of WAREHOUSES) {
       expect(byFlag(null)).toEqual(['1', '10', '9', 'B', 'a', 'é'].sort());
       const e = rows.find((x) => x[1] === 'é')!;
       expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), 'h@x.co']);
+    });
+
+    it('shared values query: the keys and match values several rows share', async () => {
+      expect(await r.lines(sharedValuesQuery(r.dialect, path, 'key'))).toEqual(['2']);
+      expect(await r.lines(sharedValuesQuery(r.dialect, path, 'match'))).toEqual(['d@x.co']);
+    });
+
+    it('inlined shared values flag exactly the rows the joins flag', async () => {
+      const known: KnownShared = {
+        key: await r.lines(sharedValuesQuery(r.dialect, path, 'key')),
+        match: await r.lines(sharedValuesQuery(r.dialect, path, 'match')),
+      };
+      const sorted = (lines: string[]) => [...lines].sort();
+      expect(sorted(await r.lines(keysQuery(r.dialect, path, true, known)))).toEqual(sorted(await r.lines(keysQuery(r.dialect, path, true))));
+      expect(await r.lines(mergeQuery(r.dialect, path, known.match))).toEqual(await r.lines(mergeQuery(r.dialect, path)));
+      // An empty list flags nothing as shared: the shared match value's rows become valid ('0').
+      const none = (await r.lines(mergeQuery(r.dialect, path, []))).map(parseWarehouseLine);
+      expect(none.filter((x) => x.key === '3' || x.key === '4').map((x) => x.flag)).toEqual(['0', '0']);
+      const noneKeys = (await r.lines(keysQuery(r.dialect, path, true, { key: [], match: [] }))).map(csvFields);
+      expect(noneKeys.filter((x) => x[0] === 'duplicate_key' || x[0] === 'duplicate_match')).toEqual([]);
     });
 
     it('payload query: only the requested keys, with the same hash', async () => {
