@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --rows N [--sources duckdb,postgres] [--duckdb-memory 256MB] [--json]`
+ * `npm run bench -- --rows N [--sources duckdb,postgres] [--duckdb-memory 128MB] [--json]`
  *
  * Measures the sync engine against a naive baseline, in one run, per source:
  *   raw_rows_per_s        pull the same mapped rows into Node and hash them there
@@ -27,6 +27,7 @@ import { encryptCredentials } from '../app/_server/connections/runtime';
 import { createDb, type Db } from '../app/_server/db';
 import { childProcessEnv, env, PROJECT_ROOT, requireSecrets, setEnvValue, hasEnvValue } from '../app/_server/env';
 import { closeDuckDbInstances, duckdbSource } from '../connectors/sources/duckdb';
+import { ZDuckDbConfig } from '../connectors/sources/duckdb/schema';
 import { postgresSource } from '../connectors/sources/postgres';
 import { RECORD_KEY_COLUMN, ZPlan, type TPlanPath } from '../workflows/compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from '../workflows/engine/hash';
@@ -51,7 +52,7 @@ function parseArgs(argv: string[]): Args {
   if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be an integer ≥ 1000');
   const sources = (get('sources') ?? 'duckdb,postgres').split(',') as Args['sources'];
   const duckdbMemory = get('duckdb-memory') ?? DUCKDB_MEMORY;
-  if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(duckdbMemory)) throw new Error('--duckdb-memory must be a size such as 128MB');
+  if (!ZDuckDbConfig.shape.memoryLimit.safeParse(duckdbMemory).success) throw new Error('--duckdb-memory must be a size such as 128MB');
   return { rows, json: argv.includes('--json'), sources, keep: argv.includes('--keep'), duckdbMemory };
 }
 

@@ -11,12 +11,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult, DuckDBType } from '@duckdb/node-api';
-
-/** Loaded on first use: the native library is ~50 MB of a worker's memory that only DuckDB sources need. */
-const duckdb = () => import('@duckdb/node-api');
 import { defineConnector } from '../../sdk/define';
 import { ConnectorError, type ColumnDescriptor, type FieldType, type QueryOptions, type SourceRow } from '../../sdk/types';
 import { ZDuckDbConfig, ZDuckDbCredentials, type TDuckDbConfig } from './schema';
+
+/** Loaded on first use: the native library is ~50 MB of a worker's memory that only DuckDB sources need. */
+const duckdb = () => import('@duckdb/node-api');
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
