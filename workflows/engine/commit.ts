@@ -5,6 +5,7 @@
  * sync_state, and therefore come back in the next run's diff.
  */
 import type { Operation } from '../../connectors/sdk/types';
+import { sqlKeyBucket, sqlRowDigest } from './buckets';
 import type { EngineDeps, LoadedTarget } from './target';
 import { stagingTable } from './staging';
 
@@ -29,6 +30,21 @@ export function excerpt(payload: unknown): string | null {
   const s = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…` : s;
 }
+
+/** sync_state's columns as commits write them: the row, and its bucket and row digest (buckets.ts). */
+const STATE_COLUMNS = 'sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id, key_bucket, state_digest';
+
+/** STATE_COLUMNS' values from a staged row `r`, given the SQL of the sync target id and run id. */
+function stateValues(syncTargetId: string, runId: string): string {
+  return `${syncTargetId}, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), ${runId},
+    ${sqlKeyBucket('postgres', 'r.record_key')}, ${sqlRowDigest('postgres', 'r.record_key', 'r.content_hash')}`;
+}
+
+const ON_CONFLICT_UPDATE = `ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
+  content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
+  external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
+  payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id,
+  key_bucket = EXCLUDED.key_bucket, state_digest = EXCLUDED.state_digest`;
 
 /**
  * Fast path for the common case: every row of the batch was accepted in one
@@ -55,17 +71,14 @@ export async function commitWholeBatch(
       // becomes a scan of sync_state per staged row.
       await client.query(`DELETE FROM sync_state WHERE sync_target_id = $1 AND record_key = ANY($2::text[])`, [t.syncTargetId, recordKeys]);
     } else {
-      const insert = `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
-         SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
+      const insert = `INSERT INTO sync_state (${STATE_COLUMNS})
+         SELECT ${stateValues('$1', '$4')}
          FROM ${stagingTable(t.runTargetId)} r WHERE r.run_target_id = $2 AND r.batch_no = $3 AND r.outcome IS NULL`;
       const params = [t.syncTargetId, t.runTargetId, batchNo, t.runId];
       const upsert = () =>
         client.query(
           `${insert}
-           ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
-             content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
-             external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
-             payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id`,
+           ${ON_CONFLICT_UPDATE}`,
           params,
         );
       if (allNew) {
@@ -123,13 +136,10 @@ export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo:
     const removals = accepted.filter((r) => r.op === 'delete' || r.op === 'remove').map((r) => r.recordKey);
     if (upserts.length) {
       await client.query(
-        `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id)
-         SELECT $1, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), $4
+        `INSERT INTO sync_state (${STATE_COLUMNS})
+         SELECT ${stateValues('$1', '$4')}
          FROM ${stagingTable(t.runTargetId)} r WHERE r.run_target_id = $2 AND r.batch_no = $5 AND r.record_key = ANY($3::text[])
-         ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
-           content_hash = EXCLUDED.content_hash, match_value = EXCLUDED.match_value,
-           external_id = coalesce(EXCLUDED.external_id, sync_state.external_id),
-           payload = EXCLUDED.payload, synced_at = EXCLUDED.synced_at, last_run_id = EXCLUDED.last_run_id`,
+         ${ON_CONFLICT_UPDATE}`,
         [t.syncTargetId, t.runTargetId, upserts, t.runId, batchNo],
       );
     }

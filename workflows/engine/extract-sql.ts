@@ -17,12 +17,17 @@
  *
  *   keys query     invalid, record_key, match_value, content_hash[, payload]
  *                  (payload only for a first sync, where every row is new)
+ *   digest query   per key bucket: valid rows, invalid rows, sum of row digests
+ *                  (buckets.ts), so an incremental run merges only the buckets
+ *                  that differ from the committed state
  *   merge query    flag, content_hash, record_key, sorted by key bytes (an
- *                  incremental run's streaming merge, merge.ts)
+ *                  incremental run's streaming merge, merge.ts), optionally
+ *                  only the rows of some buckets
  *   payload query  record_key, match_value, content_hash, payload
  *   shared values  each key or match value that several rows share
  */
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../compile/plan';
+import { sqlBucketOf, sqlKeyBucket, sqlRowDigest } from './buckets';
 import { fieldsSignature, sqlCanonicalString, sqlCanonicalText, sqlContentHash } from './hash';
 import { dialectSql, type HashDialect } from './sql-dialect';
 
@@ -134,6 +139,45 @@ ${inner(dialect, path)}
 ${sharedJoins(dialect, path, ['key', 'match'], known)}`;
 }
 
+/** The buckets an incremental run merges (buckets.ts BucketPlan), or null for every row. */
+export type BucketFilter = { bits: number; dirty: readonly number[] } | null;
+
+/** A `WHERE` over bf_f keeping rows with a NULL key or a key in one of the buckets. */
+function bucketWhere(dialect: HashDialect, filter: NonNullable<BucketFilter>): string {
+  const d = dialectSql(dialect);
+  const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
+  if (filter.dirty.length === 0) return `${key} IS NULL`;
+  const bucket = sqlBucketOf(sqlKeyBucket(dialect, key), filter.bits);
+  // As in payloadQuery: a VALUES list is hashed by DuckDB and PostgreSQL; MySQL binary-searches a constant IN list.
+  const list = dialect === 'mysql' ? filter.dirty.join(', ') : `VALUES ${filter.dirty.map((b) => `(${b})`).join(', ')}`;
+  return `${key} IS NULL OR ${bucket} IN (${list})`;
+}
+
+/**
+ * Incremental runs, first look: per bucket of the key (buckets.ts), as
+ * `<bucket>:<valid rows>:<invalid rows>:<sum of row digests>`, by bucket. Rows with a
+ * NULL key have no bucket; the merge query always reads them.
+ */
+export function digestQuery(dialect: HashDialect, path: TPlanPath, bits: number, knownMatches: readonly string[] | null = null): string {
+  const d = dialectSql(dialect);
+  const known: KnownShared = { key: [], match: knownMatches };
+  const valid = `bf_m IS NOT NULL AND NOT (${isShared(d, 'match', known)})`;
+  const text = (e: string) => `CAST(${e} AS ${d.textType})`;
+  return `SELECT ${d.concat([text('bf_g.b'), d.literal(':'), text('bf_g.n'), d.literal(':'), text('bf_g.t'), d.literal(':'), text('bf_g.s')])} AS l FROM (
+SELECT ${sqlBucketOf(sqlKeyBucket(dialect, 'bf_k'), bits)} AS b,
+  sum(CASE WHEN ${valid} THEN 1 ELSE 0 END) AS n,
+  sum(CASE WHEN ${valid} THEN 0 ELSE 1 END) AS t,
+  COALESCE(sum(CASE WHEN ${valid} THEN ${sqlRowDigest(dialect, 'bf_k', 'bf_h')} END), 0) AS s
+FROM (
+${inner(dialect, path)}
+) bf_i
+${sharedJoins(dialect, path, ['match'], known)}
+WHERE bf_k IS NOT NULL
+GROUP BY 1
+) bf_g
+ORDER BY bf_g.b`;
+}
+
 /**
  * Incremental runs: every row as `<flag><content hash>:<record key>`, ordered by
  * the key's bytes so merge.ts can walk it beside the committed sync state.
@@ -141,14 +185,17 @@ ${sharedJoins(dialect, path, ['key', 'match'], known)}`;
  *         shared with another row (found by a GROUP BY on the match value alone,
  *         which the warehouse computes without the payload or the hash)
  * Rows sharing a key are adjacent in key order; merge.ts flags those.
+ * With `buckets`, only rows with a NULL key or a key in those buckets: the
+ * filter applies before the warehouse encodes and hashes the rows.
  */
-export function mergeQuery(dialect: HashDialect, path: TPlanPath, knownMatches: readonly string[] | null = null): string {
+export function mergeQuery(dialect: HashDialect, path: TPlanPath, knownMatches: readonly string[] | null = null, buckets: BucketFilter = null): string {
   const d = dialectSql(dialect);
   // Shared keys are adjacent in key order: merge.ts finds them, so only match values are looked up.
   const known: KnownShared = { key: [], match: knownMatches };
   const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN ${isShared(d, 'match', known)} THEN 'M' ELSE '0' END`;
+  const source = buckets ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${bucketWhere(dialect, buckets)}) bf_p` : undefined;
   return `SELECT ${d.concat([flag, 'bf_h', d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
-${inner(dialect, path)}
+${inner(dialect, path, source)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
 ORDER BY ${d.byteOrder('bf_k')}`;

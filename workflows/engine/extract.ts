@@ -17,11 +17,13 @@
  * this is a separate read of the warehouse: a duplicate created between the
  * two reads is caught by the next run, not this one.
  */
+import type pg from 'pg';
 import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
-import { INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
-import { committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
+import { bucketBits, planBuckets, type BucketPlan } from './buckets';
+import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
+import { committedDigests, committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
@@ -71,6 +73,11 @@ export type ExtractResult = {
   merged: boolean;
   /** Unchanged rows the merge counted without staging them. */
   unstagedUnchanged: number;
+  /**
+   * Rows the merge compared key by key: every row, or with bucket digests
+   * (buckets.ts) only those of the buckets that differ. Null without a merge.
+   */
+  keyByKey: number | null;
 };
 
 function csvField(v: string | null): string {
@@ -160,7 +167,7 @@ export async function extract(
     await analyzeStaging(client, t.runTargetId);
     // Hash-capable warehouses flag duplicates in the keys query itself.
     if (!hashInSql) await flagDuplicates(client, t.runTargetId);
-    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0 };
+    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0, keyByKey: null };
   } finally {
     client.release();
   }
@@ -185,11 +192,17 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   let failed = false;
   try {
     await createStaging(staging, t.runTargetId);
-    const tally: MergeTally = { extracted: 0, unchanged: 0 };
-    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, await knownShared(t, dialect, 'match')), READ_BATCH);
+    const [knownMatches, committedRows] = await Promise.all([
+      knownShared(t, dialect, 'match'),
+      reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => r.rows[0]?.n ?? 0),
+    ]);
+    const buckets = await planMerge(t, dialect, reader, knownMatches, committedRows);
+    // Rows of buckets that agree are extracted and unchanged without being read one by one.
+    const tally: MergeTally = { extracted: buckets?.cleanRows ?? 0, unchanged: buckets?.cleanRows ?? 0 };
+    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets), READ_BATCH);
     const merged = mergeByKey(
       warehouse,
-      committedState(reader, t.syncTargetId),
+      committedState(reader, t.syncTargetId, buckets),
       { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove' },
       tally,
     );
@@ -211,7 +224,8 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
        WHERE r.run_target_id = $1 AND r.label = 'removed'`,
       [t.runTargetId, t.syncTargetId],
     );
-    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged };
+    const keyByKey = tally.extracted - (buckets?.cleanRows ?? 0);
+    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey };
   } catch (err) {
     failed = true;
     throw err;
@@ -220,6 +234,22 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     reader.release(failed);
     staging.release(failed);
   }
+}
+
+/**
+ * Which buckets of keys the merge must read (buckets.ts): the warehouse's
+ * digests and PostgreSQL's sums of the committed ones, compared as both
+ * stream in bucket order. Null means every row.
+ */
+async function planMerge(
+  t: LoadedTarget,
+  dialect: HashDialect,
+  client: pg.PoolClient,
+  knownMatches: readonly string[] | null,
+  committedRows: number,
+): Promise<BucketPlan | null> {
+  const bits = bucketBits(committedRows);
+  return planBuckets(linesOf(t.source, digestQuery(dialect, t.path, bits, knownMatches), READ_BATCH), committedDigests(client, t.syncTargetId, bits), bits);
 }
 
 /**

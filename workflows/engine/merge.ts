@@ -18,6 +18,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { sqlBucketOf } from './buckets';
+import type { BucketFilter } from './extract-sql';
 import { EngineError } from './target';
 
 export type InvalidReason = 'null_key' | 'null_match' | 'duplicate_key' | 'duplicate_match';
@@ -226,19 +228,31 @@ function unescapeCopyText(s: string): string {
   return s.replace(/\\(.)/g, (_, ch: string) => ({ t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' })[ch] ?? ch);
 }
 
-/** sync_state's keys, hashes and external ids for a target, in key byte order, in batches. */
-export async function* committedState(client: pg.PoolClient, syncTargetId: string): AsyncGenerator<CommittedRow[]> {
-  const literal = `'${syncTargetId.replace(/'/g, "''")}'`;
-  const stream = client.query(
-    copyTo(`COPY (SELECT content_hash, external_id, record_key FROM sync_state WHERE sync_target_id = ${literal} ORDER BY record_key COLLATE "C") TO STDOUT`),
-  );
+/** The lines of a `COPY … TO STDOUT` (text format), in batches, undecoded. */
+async function* copyOutLines(client: pg.PoolClient, sql: string): AsyncGenerator<string[]> {
+  const stream = client.query(copyTo(sql));
   // A chunk can end inside a multi-byte character: the decoder carries it over.
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const text = rest + decoder.write(chunk);
-    const lines = text.split('\n');
+    const lines = (rest + decoder.write(chunk)).split('\n');
     rest = lines.pop() ?? '';
+    yield lines;
+  }
+  if (rest) throw new EngineError('merge: a committed state stream ended mid-line', false);
+}
+
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * sync_state's keys, hashes and external ids for a target, in key byte order,
+ * in batches; with `buckets`, only the rows in those buckets (buckets.ts).
+ */
+export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null): AsyncGenerator<CommittedRow[]> {
+  // COPY takes no parameters: the bucket numbers are integers written into the SQL.
+  const inBuckets = buckets ? ` AND ${sqlBucketOf('key_bucket', buckets.bits)} = ANY('{${buckets.dirty.map((b) => Math.trunc(b)).join(',')}}'::int[])` : '';
+  const sql = `COPY (SELECT content_hash, external_id, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
+  for await (const lines of copyOutLines(client, sql)) {
     const batch: CommittedRow[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) {
       // hash <tab> external id (\N for NULL) <tab> key: the key may hold escaped tabs, so it goes last.
@@ -250,5 +264,18 @@ export async function* committedState(client: pg.PoolClient, syncTargetId: strin
     }
     yield batch;
   }
-  if (rest) throw new EngineError('merge: the committed state stream ended mid-line', false);
+}
+
+/**
+ * The committed digest of each bucket of a target (buckets.ts), ascending, as
+ * `bucket:rows:tainted:sum` lines; rows without a row digest taint their
+ * bucket, and rows without a bucket come last as `none:…`.
+ */
+export function committedDigests(client: pg.PoolClient, syncTargetId: string, bits: number): AsyncGenerator<string[]> {
+  return copyOutLines(
+    client,
+    `COPY (SELECT coalesce(b::text, 'none') || ':' || n || ':' || (n - d) || ':' || coalesce(s::text, '0') FROM (
+       SELECT ${sqlBucketOf('key_bucket', bits)} AS b, count(*) AS n, count(state_digest) AS d, sum(state_digest) AS s
+       FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)} GROUP BY 1) g ORDER BY b) TO STDOUT`,
+  );
 }

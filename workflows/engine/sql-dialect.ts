@@ -29,6 +29,8 @@ export type DialectSql = {
   textType: string;
   /** hash.ts field escaping (`\` → `\\`, `|` → `\|`) of a text expression. */
   escapeField(expr: string): string;
+  /** The non-negative integer a text of at most 15 lowercase hex digits spells (buckets.ts). */
+  hexToInt(expr: string, digits: number): string;
 };
 
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -52,6 +54,7 @@ const duckdb: DialectSql = {
   // DuckDB compares text bytewise unless a collation is set (the engine sets none).
   byteOrder: (e) => e,
   textType: 'VARCHAR',
+  hexToInt: (e) => `CAST(('0x' || ${e}) AS BIGINT)`,
   // Most values need no escaping, and a scan for the two characters is far cheaper than two replaces.
   escapeField: (e) => `CASE WHEN regexp_matches(${e}, '[|\\\\]') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
   canonicalText(type, e, scale) {
@@ -92,6 +95,7 @@ const postgres: DialectSql = {
   intDiv: (a, b) => `((${a}) / ${b})`,
   byteOrder: (e) => `${e} COLLATE "C"`,
   textType: 'TEXT',
+  hexToInt: (e, digits) => `CAST(CAST(('x' || ${e}) AS bit(${digits * 4})) AS bigint)`,
   escapeField: (e) => `replace(replace(${e}, '\\', '\\\\'), '|', '\\|')`,
   canonicalText(type, e, scale) {
     switch (type) {
@@ -131,6 +135,7 @@ const mysql: DialectSql = {
   intDiv: (a, b) => `((${a}) DIV ${b})`,
   byteOrder: (e) => `CAST(${e} AS BINARY)`,
   textType: 'CHAR',
+  hexToInt: (e) => `CAST(CONV(${e}, 16, 10) AS UNSIGNED)`,
   escapeField: (e) => `REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), '|', ${mysqlLiteral('\\|')})`,
   canonicalText(type, e, scale) {
     switch (type) {

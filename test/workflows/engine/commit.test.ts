@@ -1,10 +1,12 @@
 /**
  * commit on real PostgreSQL: a whole-batch commit advances sync_state and marks
  * the batch in one transaction, on both of its paths (a plain INSERT for new
- * keys, with an upsert fallback when a key exists after all).
+ * keys, with an upsert fallback when a key exists after all), each row with
+ * its key bucket and row digest.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { keyBucket, rowDigest } from '../../../workflows/engine/buckets';
 import { commitWholeBatch } from '../../../workflows/engine/commit';
 import { createLimiterFactory } from '../../../workflows/engine/limiter';
 import { pin } from '../../../workflows/engine/pin';
@@ -40,16 +42,23 @@ async function stagedTarget() {
     [t.runTargetId],
   );
   const state = async () =>
-    (await pool.query<{ record_key: string; content_hash: string }>('SELECT record_key, content_hash FROM sync_state WHERE sync_target_id = $1 ORDER BY record_key', [t.syncTargetId])).rows;
+    (
+      await pool.query<{ record_key: string; content_hash: string; key_bucket: number; state_digest: string }>(
+        'SELECT record_key, content_hash, key_bucket, state_digest FROM sync_state WHERE sync_target_id = $1 ORDER BY record_key',
+        [t.syncTargetId],
+      )
+    ).rows;
   const batchDone = async () => (await pool.query('SELECT 1 FROM run_batches WHERE run_target_id = $1 AND batch_no = 0', [t.runTargetId])).rowCount;
   return { deps, t, pool, state, batchDone };
 }
 
-const ALL_NEW = [
-  { record_key: 'a', content_hash: 'new-a' },
-  { record_key: 'b', content_hash: 'new-b' },
-  { record_key: 'c', content_hash: 'new-c' },
-];
+/** Committed rows carry the bucket and row digest Node computes (buckets.ts). */
+const ALL_NEW = ['a', 'b', 'c'].map((k) => ({
+  record_key: k,
+  content_hash: `new-${k}`,
+  key_bucket: keyBucket(k),
+  state_digest: String(rowDigest(k, `new-${k}`)),
+}));
 
 describe('commitWholeBatch', () => {
   it('inserts new keys and marks the batch done', async () => {

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../../../workflows/compile/plan';
-import { keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, type KnownShared } from '../../../workflows/engine/extract-sql';
+import { keyBucket, rowDigest, KEY_BUCKET_BITS } from '../../../workflows/engine/buckets';
+import { digestQuery, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, type KnownShared } from '../../../workflows/engine/extract-sql';
 import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
 import { compareKeys, parseWarehouseLine } from '../../../workflows/engine/merge';
 import type { HashDialect } from '../../../workflows/engine/sql-dialect';
@@ -144,6 +145,43 @@ for (const warehouse of WAREHOUSES) {
       expect(none.filter((x) => x.key === '3' || x.key === '4').map((x) => x.flag)).toEqual(['0', '0']);
       const noneKeys = (await r.lines(keysQuery(r.dialect, path, true, { key: [], match: [] }))).map(csvFields);
       expect(noneKeys.filter((x) => x[0] === 'duplicate_key' || x[0] === 'duplicate_match')).toEqual([]);
+    });
+
+    it('digest query: per bucket, the valid rows and the sum of their Node row digests; invalid rows taint their bucket', async () => {
+      for (const bits of [0, 2, 4]) {
+        const bucketOf = (k: string) => keyBucket(k) >> (KEY_BUCKET_BITS - bits);
+        const want = new Map<number, { n: number; t: number; s: bigint }>();
+        for (const [id, email] of ROWS) {
+          if (id === null) continue; // NULL keys have no bucket: the merge query always reads them
+          const b = bucketOf(id);
+          const d = want.get(b) ?? { n: 0, t: 0, s: 0n };
+          // Invalid here: a NULL match value, or the match value 'd@x.co' that rows 3 and 4 share.
+          if (email === null || email === 'd@x.co') d.t++;
+          else {
+            d.n++;
+            d.s += rowDigest(id, hashOf(email));
+          }
+          want.set(b, d);
+        }
+        const expected = [...want.entries()].sort((a, b) => a[0] - b[0]).map(([b, d]) => `${b}:${d.n}:${d.t}:${d.s}`);
+        expect(await r.lines(digestQuery(r.dialect, path, bits))).toEqual(expected);
+        // The inlined list of shared match values gives the same digests as the join.
+        expect(await r.lines(digestQuery(r.dialect, path, bits, ['d@x.co']))).toEqual(expected);
+      }
+    });
+
+    it('merge query with a bucket filter: the rows of those buckets and the NULL-key rows, nothing else', async () => {
+      const bits = 3;
+      const all = (await r.lines(mergeQuery(r.dialect, path))).map(parseWarehouseLine);
+      const bucketOf = (k: string) => keyBucket(k) >> (KEY_BUCKET_BITS - bits);
+      const dirty = [...new Set(['1', '2', 'é'].map(bucketOf))].sort((a, b) => a - b);
+      const some = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty }))).map(parseWarehouseLine);
+      // Rows sharing a key come in either order.
+      const canonical = (rows: typeof all) => rows.map((x) => `${x.key}:${x.flag}:${x.hash}`).sort();
+      expect(canonical(some)).toEqual(canonical(all.filter((x) => x.flag === 'k' || dirty.includes(bucketOf(x.key)))));
+      expect(some.map((x) => x.key)).toEqual(expect.arrayContaining(['1', '2', '2', 'é']));
+      const none = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [] }))).map(parseWarehouseLine);
+      expect(none.map((x) => x.flag)).toEqual(['k']);
     });
 
     it('payload query: only the requested keys, with the same hash', async () => {

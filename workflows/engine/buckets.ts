@@ -1,0 +1,156 @@
+/**
+ * Bucket digests: which keys an incremental run must look at.
+ *
+ * Every record key falls in a bucket (the first 20 bits of md5(key)). A
+ * bucket's digest is its row count and the sum of its rows' row digests, a
+ * 60-bit hash of (key, content hash). The warehouse computes the digests of
+ * its rows in one GROUP BY; sync_state keeps each committed row's bucket and
+ * row digest (written by commit.ts), so PostgreSQL sums them without hashing.
+ * A bucket whose digests agree holds the same keys with the same hashes on
+ * both sides: its rows are unchanged, and the merge (merge.ts) skips them. Only
+ * the rows of the other buckets are sorted, shipped and merged by key.
+ *
+ * With about ROWS_PER_BUCKET committed rows a bucket, a run where 1% of the
+ * rows changed merges about 8% of them. A bucket also differs when it holds an
+ * invalid row (a NULL or shared match value), so those rows are merged and
+ * reported as before. Two different sets of rows agree only if their 60-bit
+ * sums collide, the same order of chance the content hash itself accepts.
+ *
+ * Node, DuckDB, PostgreSQL and MySQL compute the same numbers; a golden test
+ * (test/workflows/engine/buckets.test.ts) proves it.
+ */
+import { createHash } from 'node:crypto';
+import { EngineError } from './target';
+import { dialectSql, type HashDialect } from './sql-dialect';
+
+/** Bits of md5(key) stored as the key's bucket (sync_state.key_bucket). */
+export const KEY_BUCKET_BITS = 20;
+const KEY_BUCKET_HEX = KEY_BUCKET_BITS / 4;
+/** Bits of md5(key ":" content hash) in a row digest (sync_state.state_digest). */
+const ROW_DIGEST_HEX = 15;
+/** Committed rows per bucket the run aims for: fewer buckets to compare, against fewer rows to merge. */
+export const ROWS_PER_BUCKET = 8;
+/** Above this share of differing buckets the merge reads every row: a filter would save little. */
+export const MAX_DIRTY_SHARE = 0.5;
+
+const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
+
+/** The key's bucket at full resolution (KEY_BUCKET_BITS). */
+export function keyBucket(key: string): number {
+  return Number.parseInt(md5(key).slice(0, KEY_BUCKET_HEX), 16);
+}
+
+/** The row digest of a key and its content hash. */
+export function rowDigest(key: string, contentHash: string): bigint {
+  return BigInt(`0x${md5(`${key}:${contentHash}`).slice(0, ROW_DIGEST_HEX)}`);
+}
+
+/** SQL for keyBucket(key) of a text expression. */
+export function sqlKeyBucket(dialect: HashDialect, key: string): string {
+  const d = dialectSql(dialect);
+  return d.hexToInt(`substr(${d.md5(key)}, 1, ${KEY_BUCKET_HEX})`, KEY_BUCKET_HEX);
+}
+
+/** SQL for rowDigest(key, contentHash) of two text expressions. */
+export function sqlRowDigest(dialect: HashDialect, key: string, contentHash: string): string {
+  const d = dialectSql(dialect);
+  return d.hexToInt(`substr(${d.md5(d.concat([key, d.literal(':'), contentHash]))}, 1, ${ROW_DIGEST_HEX})`, ROW_DIGEST_HEX);
+}
+
+/** How many of a bucket's bits a run groups by, for this many committed rows. */
+export function bucketBits(committedRows: number): number {
+  const bits = Math.round(Math.log2(Math.max(committedRows, 1) / ROWS_PER_BUCKET));
+  return Math.min(KEY_BUCKET_BITS, Math.max(0, bits));
+}
+
+/** SQL grouping a full-resolution bucket expression into 2^bits buckets. */
+export function sqlBucketOf(bucketExpr: string, bits: number): string {
+  return `(${bucketExpr} >> ${KEY_BUCKET_BITS - bits})`;
+}
+
+/** A bucket's digest on one side: valid rows, their digest sum, rows that make it differ regardless. */
+type Digest = { bucket: number; rows: number; sum: string; tainted: number };
+
+/**
+ * A digest line, `bucket:rows:tainted:sum` (extract-sql.ts digestQuery,
+ * merge.ts committedDigests), or null for committed rows without a bucket.
+ */
+export function parseDigestLine(l: string): Digest | null {
+  if (l.startsWith('none:')) return null;
+  const [b, rows, tainted, sum] = l.split(':');
+  if (sum === undefined || !/^\d+$/.test(b!) || !/^\d+$/.test(rows!) || !/^\d+$/.test(tainted!) || !/^\d+$/.test(sum)) {
+    throw new EngineError(`buckets: malformed digest line ${JSON.stringify(l.slice(0, 80))} — this is a bug; report it`);
+  }
+  return { bucket: Number(b), rows: Number(rows), sum, tainted: Number(tainted) };
+}
+
+export type BucketPlan = {
+  bits: number;
+  /** Buckets whose rows the merge must read, ascending. */
+  dirty: number[];
+  /** Rows in the other buckets: extracted and unchanged. */
+  cleanRows: number;
+};
+
+/** Pulls digests one at a time from batches of lines. */
+async function* digests(batches: AsyncIterable<readonly string[]>): AsyncGenerator<Digest | null> {
+  for await (const lines of batches) for (const l of lines) yield parseDigestLine(l);
+}
+
+/**
+ * Walks the warehouse's and the committed digests, both ascending by bucket,
+ * and lists the buckets that differ. Null when the merge should read every
+ * row: too many buckets differ, or committed rows have no bucket.
+ */
+export async function planBuckets(
+  warehouse: AsyncIterable<readonly string[]>,
+  committed: AsyncIterable<readonly string[]>,
+  bits: number,
+): Promise<BucketPlan | null> {
+  const w = digests(warehouse);
+  const c = digests(committed);
+  const maxDirty = MAX_DIRTY_SHARE * 2 ** bits;
+  const dirty: number[] = [];
+  let cleanRows = 0;
+  const next = async (it: AsyncGenerator<Digest | null>, side: string, last: number): Promise<Digest | null | 'end'> => {
+    const r = await it.next();
+    if (r.done) return 'end';
+    if (r.value && r.value.bucket <= last) throw new EngineError(`buckets: ${side} digests are not in bucket order — this is a bug; report it`);
+    return r.value;
+  };
+  // Both streams are read to their end, which leaves the connections reusable.
+  let unbucketed = false;
+  try {
+    let wd = await next(w, 'warehouse', -1);
+    let cd = await next(c, 'committed', -1);
+    while (wd !== 'end' || cd !== 'end') {
+      if (wd === null) throw new EngineError('buckets: the warehouse returned a digest without a bucket — this is a bug; report it');
+      if (cd === null) {
+        // Committed rows without a bucket (they sort last): count them out.
+        unbucketed = true;
+        cd = await next(c, 'committed', Number.MAX_SAFE_INTEGER - 1);
+        continue;
+      }
+      if (cd === 'end' || (wd !== 'end' && wd.bucket < cd.bucket)) {
+        // Only the warehouse has rows here: all added.
+        dirty.push((wd as Digest).bucket);
+        wd = await next(w, 'warehouse', (wd as Digest).bucket);
+      } else if (wd === 'end' || cd.bucket < wd.bucket) {
+        // Only the committed state has rows here: all removed.
+        dirty.push(cd.bucket);
+        cd = await next(c, 'committed', cd.bucket);
+      } else {
+        if (wd.tainted === 0 && cd.tainted === 0 && wd.rows === cd.rows && wd.sum === cd.sum) cleanRows += wd.rows;
+        else dirty.push(wd.bucket);
+        const b = wd.bucket;
+        wd = await next(w, 'warehouse', b);
+        cd = await next(c, 'committed', b);
+      }
+    }
+    if (unbucketed || dirty.length > maxDirty) return null;
+    return { bits, dirty, cleanRows };
+  } finally {
+    // After an error: ends both queries.
+    await Promise.all([w.return(undefined), c.return(undefined)]);
+  }
+}
