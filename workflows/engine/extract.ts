@@ -6,9 +6,12 @@
  * warehouse; payloads follow later for the rows that changed (fetchPayloads).
  *   first sync    nothing is committed, so every row is new: payloads come in
  *                 the same pass and every row is staged, labelled 'added'.
- *   incremental   a streaming merge by key with the committed state
- *                 (merge.ts) labels rows as it goes and stages only the rows
- *                 that need work; unchanged rows are counted, not staged.
+ *   incremental   per-bucket digests of keys and hashes are compared with
+ *                 the committed ones first (buckets.ts); then a streaming
+ *                 merge by key with the committed state (merge.ts), over the
+ *                 buckets that differ, labels rows as it goes and stages only
+ *                 the rows that need work; unchanged rows are counted, not
+ *                 staged.
  * Other dialects return typed rows that Node hashes; they are all staged and
  * labelled by the SQL diff (diff.ts).
  *
@@ -17,11 +20,10 @@
  * this is a separate read of the warehouse: a duplicate created between the
  * two reads is caught by the next run, not this one.
  */
-import type pg from 'pg';
 import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
-import { bucketBits, planBuckets, type BucketPlan } from './buckets';
+import { bucketBits, planBuckets } from './buckets';
 import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
 import { committedDigests, committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { isHashDialect, type HashDialect } from './sql-dialect';
@@ -192,11 +194,19 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   let failed = false;
   try {
     await createStaging(staging, t.runTargetId);
-    const [knownMatches, committedRows] = await Promise.all([
+    // PostgreSQL sums the committed digests while the warehouse looks for shared match values.
+    const [knownMatches, committed] = await Promise.all([
       knownShared(t, dialect, 'match'),
-      reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => r.rows[0]?.n ?? 0),
+      reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => {
+        const bits = bucketBits(r.rows[0]?.n ?? 0);
+        return { bits, digests: startNow(committedDigests(reader, t.syncTargetId, bits)) };
+      }),
     ]);
-    const buckets = await planMerge(t, dialect, reader, knownMatches, committedRows);
+    const buckets = await planBuckets(
+      linesOf(t.source, digestQuery(dialect, t.path, committed.bits, knownMatches), READ_BATCH),
+      committed.digests,
+      committed.bits,
+    );
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
     const tally: MergeTally = { extracted: buckets?.cleanRows ?? 0, unchanged: buckets?.cleanRows ?? 0 };
     const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets), READ_BATCH);
@@ -237,19 +247,19 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
 }
 
 /**
- * Which buckets of keys the merge must read (buckets.ts): the warehouse's
- * digests and PostgreSQL's sums of the committed ones, compared as both
- * stream in bucket order. Null means every row.
+ * Runs an async generator's first step at once (say, a query that aggregates
+ * before its first row), for a consumer that starts later.
  */
-async function planMerge(
-  t: LoadedTarget,
-  dialect: HashDialect,
-  client: pg.PoolClient,
-  knownMatches: readonly string[] | null,
-  committedRows: number,
-): Promise<BucketPlan | null> {
-  const bits = bucketBits(committedRows);
-  return planBuckets(linesOf(t.source, digestQuery(dialect, t.path, bits, knownMatches), READ_BATCH), committedDigests(client, t.syncTargetId, bits), bits);
+function startNow<T>(gen: AsyncGenerator<T>): AsyncGenerator<T> {
+  const first = gen.next();
+  // A failure surfaces when the consumer reads; unread, it must not crash the process.
+  first.catch(() => {});
+  return (async function* () {
+    const r = await first;
+    if (r.done) return;
+    yield r.value;
+    yield* gen;
+  })();
 }
 
 /**
