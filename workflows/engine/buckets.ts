@@ -14,10 +14,11 @@
  * rows changed merges about 8% of them. A bucket also differs when it holds an
  * invalid row (a NULL or shared match value), so those rows are merged and
  * reported as before. Two different sets of rows agree only if their 60-bit
- * sums collide, the same order of chance the content hash itself accepts.
+ * sums collide: about one chance in 10^18 for each bucket that changed.
  *
- * Node, DuckDB, PostgreSQL and MySQL compute the same numbers; a golden test
- * (test/workflows/engine/buckets.test.ts) proves it.
+ * Node, DuckDB, PostgreSQL and MySQL compute the same numbers: golden tests
+ * prove it for the warehouses (test/workflows/engine/extract-sql.test.ts) and
+ * for sync_state and its migration (test/workflows/engine/buckets.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { EngineError } from './target';
