@@ -14,4 +14,5 @@ export const postgresSource = createPgSource({
   credentialsSchema: ZPostgresCredentials,
   configSchema: ZPostgresConfig,
   sqlHash: true,
+  copyOut: true,
 });

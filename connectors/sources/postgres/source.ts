@@ -16,9 +16,11 @@
  */
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { to as copyTo } from 'pg-copy-streams';
 import { z } from 'zod';
 import { defineConnector } from '../../sdk/define';
-import { ConnectorError, type ColumnDescriptor, type ConnectorContext, type SourceConnector, type SourceRow, type TableDescriptor } from '../../sdk/types';
+import { ConnectorError, type ColumnDescriptor, type ConnectorContext, type QueryOptions, type SourceConnector, type SourceRow, type TableDescriptor } from '../../sdk/types';
+import { copyTextLines } from './copy-text';
 import { pgError, type PgErrorScope } from './errors';
 import type { TPostgresConfig, TPostgresCredentials } from './schema';
 import { leadingKeyword, READ_KEYWORDS } from './statement';
@@ -34,6 +36,8 @@ export type PgFlavor = {
   credentialsSchema: z.ZodType<TPostgresCredentials>;
   /** Content hashing in SQL (workflows/engine/hash.ts) needs functions Redshift lacks. */
   sqlHash: boolean;
+  /** `COPY (query) TO STDOUT`, which Redshift lacks: readText's fast path. */
+  copyOut: boolean;
 };
 
 type Ctx = ConnectorContext<TPostgresCredentials, TPostgresConfig>;
@@ -115,6 +119,31 @@ async function withSession<T>(flavor: PgFlavor, ctx: Ctx, timeoutMs: number, fn:
   } finally {
     await closeSession(s);
   }
+}
+
+/**
+ * A session for one streaming read, whose statement is cancelled when the
+ * read's signal aborts. `failure` maps an error (a cancellation first);
+ * `stopWatching` ends the watch on the signal.
+ */
+async function openRead(flavor: PgFlavor, ctx: Ctx, sql: string, opts: QueryOptions) {
+  assertQueryText(flavor, ctx, sql);
+  const timeoutMs = opts.timeoutMs ?? ctx.config.statementTimeoutSeconds * 1000;
+  const signal = opts.signal ?? ctx.signal;
+  if (signal.aborted) throw fail(flavor, ctx, 'the read was cancelled before it started', 'start the run again', 'timeout', true);
+  const session = await openSession(flavor, ctx, timeoutMs);
+  let cancelled = false;
+  const onAbort = () => {
+    cancelled = true;
+    void cancelBackend(flavor, ctx, session.pid);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    session,
+    failure: (err: unknown): Error =>
+      cancelled ? fail(flavor, ctx, 'the read was cancelled', 'start the run again', 'timeout', true) : pgError(err, scopeOf(flavor, ctx, { sql, timeoutMs })),
+    stopWatching: () => signal.removeEventListener('abort', onAbort),
+  };
 }
 
 /** Asks the server to cancel a running statement, from a second connection (the first is busy). */
@@ -309,35 +338,55 @@ export function createPgSource(flavor: PgFlavor): SourceConnector<TPostgresCrede
     },
 
     async *read(sql, ctx, opts = {}) {
-      assertQueryText(flavor, ctx, sql);
       const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-      const timeoutMs = opts.timeoutMs ?? ctx.config.statementTimeoutSeconds * 1000;
-      const signal = opts.signal ?? ctx.signal;
-      if (signal.aborted) throw fail(flavor, ctx, 'the read was cancelled before it started', 'start the run again', 'timeout', true);
-      const session = await openSession(flavor, ctx, timeoutMs);
-      let cancelled = false;
-      const onAbort = () => {
-        cancelled = true;
-        void cancelBackend(flavor, ctx, session.pid);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      const r = await openRead(flavor, ctx, sql, opts);
       let cursor: Cursor<SourceRow> | null = null;
       try {
-        await describeFields(flavor, ctx, session.client, sql);
-        cursor = session.client.query(new Cursor<SourceRow>(sql, undefined, { types: sourceTypes }));
+        await describeFields(flavor, ctx, r.session.client, sql);
+        cursor = r.session.client.query(new Cursor<SourceRow>(sql, undefined, { types: sourceTypes }));
         for (;;) {
           const rows = await cursor.read(batchSize);
           if (rows.length > 0) yield rows;
           if (rows.length < batchSize) break;
         }
       } catch (err) {
-        if (cancelled) throw fail(flavor, ctx, 'the read was cancelled', 'start the run again', 'timeout', true);
-        throw pgError(err, scopeOf(flavor, ctx, { sql, timeoutMs }));
+        throw r.failure(err);
       } finally {
-        signal.removeEventListener('abort', onAbort);
+        r.stopWatching();
         if (cursor) await cursor.close().catch(() => {});
-        await closeSession(session);
+        await closeSession(r.session);
       }
     },
+
+    // One text column through COPY … TO STDOUT: no row objects, and unlike a
+    // cursor's portal, PostgreSQL may run the query in parallel.
+    ...(flavor.copyOut
+      ? {
+          async *readText(sql: string, ctx: Ctx, opts: QueryOptions = {}) {
+            const r = await openRead(flavor, ctx, sql, opts);
+            let stream: ReturnType<typeof copyTo> | null = null;
+            try {
+              // Parse and Describe first: one statement, and exactly one column.
+              const fields = await describeFields(flavor, ctx, r.session.client, sql);
+              if (fields.length !== 1) {
+                throw new ConnectorError(`readText needs a query with one column, got ${fields.length}`, { code: 'config', retryable: false, applied: 'no' });
+              }
+              stream = r.session.client.query(copyTo(`COPY (${sql.replace(/[\s;]+$/, '')}) TO STDOUT`));
+              yield* copyTextLines(stream);
+            } catch (err) {
+              throw r.failure(err);
+            } finally {
+              r.stopWatching();
+              // Ended early (or failed): the connection is mid-COPY, so it is closed, not rolled back.
+              if (stream && !stream.readableEnded) {
+                stream.destroy();
+                await r.session.client.end().catch(() => {});
+              } else {
+                await closeSession(r.session);
+              }
+            }
+          },
+        }
+      : {}),
   });
 }

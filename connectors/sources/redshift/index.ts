@@ -16,4 +16,5 @@ export const redshiftSource = createPgSource({
   configSchema: ZRedshiftConfig,
   // Redshift lacks the functions the engine's SQL content hash uses; the engine hashes in Node.
   sqlHash: false,
+  copyOut: false,
 });

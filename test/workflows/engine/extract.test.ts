@@ -1,6 +1,7 @@
 /**
- * The incremental extract without Temporal, on DuckDB and real PostgreSQL:
- * after a first sync, a run compares bucket digests (buckets.ts) and merges
+ * The incremental extract without Temporal, from a DuckDB and a PostgreSQL
+ * source (through its COPY fast path), with the control database on real
+ * PostgreSQL: after a first sync, a run compares bucket digests (buckets.ts) and merges
  * key by key only the rows of the buckets that differ, yet labels every
  * update, insert and delete, and counts the rest unchanged.
  */
@@ -9,7 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
 import { deliverBatch } from '../../../workflows/engine/deliver';
 import { diff } from '../../../workflows/engine/diff';
@@ -24,108 +27,169 @@ import { createConnection, createPipelineWithPlan, duckdbSql } from '../../helpe
 
 const ROWS = 4_000;
 
-describe('incremental extract with bucket digests', () => {
-  let dir: string;
-  let warehouse: string;
-  let deps: EngineDeps;
-  let pipelineId: string;
+/** A source warehouse for the test: its connection, the path's SQL, and a way to change its rows. */
+type Source = {
+  name: string;
+  connector: 'duckdb' | 'postgres';
+  setup(): Promise<{ config: Record<string, unknown>; credentials?: Record<string, unknown> }>;
+  sql(statements: string[]): Promise<void>;
+  pathSql: string;
+  teardown(): Promise<void>;
+};
 
-  async function sql(statements: string[]): Promise<void> {
+function duckdbSource(): Source {
+  let dir = '';
+  let file = '';
+  const run = async (statements: string[]) => {
     closeDuckDbInstances(); // the source holds the file; one writer at a time
-    const instance = await DuckDBInstance.create(warehouse);
+    const instance = await DuckDBInstance.create(file);
     const conn = await instance.connect();
     for (const s of statements) await conn.run(s);
     conn.closeSync();
     instance.closeSync();
-  }
+  };
+  return {
+    name: 'DuckDB',
+    connector: 'duckdb',
+    async setup() {
+      dir = await mkdtemp(path.join(tmpdir(), 'bf-extract-'));
+      file = path.join(dir, 'wh.duckdb');
+      await run([`CREATE TABLE people AS SELECT i AS id, 'user' || i || '@example.com' AS email, round(i * 1.5, 2) AS score FROM range(1, ${ROWS + 1}) t(i)`]);
+      return { config: { path: file } };
+    },
+    sql: run,
+    pathSql: duckdbSql('people', 'id', ['email', 'score']),
+    async teardown() {
+      closeDuckDbInstances();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-  /** One run through the engine's phases; returns the extract's result, the labels staged and the final counts. */
-  async function runOnce() {
-    const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId, trigger: 'test' });
-    if (!pinned.ok) throw new Error(pinned.reason);
-    const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
-    const ex = await extract(deps, t, 'upsert', 1_000);
-    // What the extract activity records (workflows/temporal/activities.ts).
-    await deps.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: ex.extracted, unstagedUnchanged: ex.unstagedUnchanged } });
-    const d = await diff(deps, t, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: true, batchSize: 1_000 });
-    const labels = await deps.pool.query<{ record_key: string; label: string }>(
-      `SELECT record_key, label FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1 AND label IS NOT NULL ORDER BY label, record_key`,
-      [t.runTargetId],
-    );
-    for (let b = 0; b < d.batches; b++) await deliverBatch(deps, t, b);
-    const f = await finalizeTarget(deps, { runTargetId: t.runTargetId });
-    await finalizeRun(deps, pinned.runId);
-    return { ex, labels: labels.rows.map((r) => `${r.label}:${r.record_key}`), counts: f.counts };
-  }
+function postgresSource(): Source {
+  const database = `bf_extract_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const admin = new URL(inject('adminDatabaseUrl'));
+  const run = async (db: string, statements: string[]) => {
+    const u = new URL(admin);
+    u.pathname = `/${db}`;
+    const c = new pg.Client({ connectionString: u.toString() });
+    await c.connect();
+    try {
+      for (const s of statements) await c.query(s);
+    } finally {
+      await c.end();
+    }
+  };
+  return {
+    name: 'PostgreSQL',
+    connector: 'postgres',
+    async setup() {
+      await run('postgres', [`CREATE DATABASE ${database}`]);
+      await run(database, [
+        `CREATE TABLE people AS SELECT i AS id, 'user' || i || '@example.com' AS email, round(i * 1.5, 2) AS score FROM generate_series(1, ${ROWS}) AS i`,
+      ]);
+      return {
+        config: { host: admin.hostname, port: Number(admin.port || 5432), database, user: decodeURIComponent(admin.username || 'postgres'), ssl: 'disable' },
+        credentials: { password: decodeURIComponent(admin.password) },
+      };
+    },
+    sql: (statements) => run(database, statements),
+    pathSql: `SELECT CAST(id AS TEXT) AS "${RECORD_KEY_COLUMN}", email, score FROM people`,
+    async teardown() {
+      await run('postgres', [`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
+    },
+  };
+}
 
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'bf-extract-'));
-    warehouse = path.join(dir, 'wh.duckdb');
-    await sql([
-      `CREATE TABLE people AS SELECT i AS id, 'user' || i || '@example.com' AS email, round(i * 1.5, 2) AS score FROM range(1, ${ROWS + 1}) t(i)`,
-    ]);
-    const db = testDb();
-    const pool = testPool();
-    deps = { db, pool, limiterFactory: createLimiterFactory(pool) };
-    const { workspace } = await createWorkspace(db, ['admin']);
-    const src = await createConnection(db, workspace.id, { kind: 'source', connector: 'duckdb', config: { path: warehouse } });
-    const sink = await createConnection(db, workspace.id, { kind: 'destination', connector: 'noop-sink', config: {} });
-    const { pipeline } = await createPipelineWithPlan(db, workspace.id, () => [
-      {
-        id: 'dest',
-        source: { connectionId: src.id, dialect: 'duckdb' },
-        sql: duckdbSql('people', 'id', ['email', 'score']),
-        fields: [
-          { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
-          { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
-        ],
-        matchField: 'email',
-        destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
-      },
-    ]);
-    pipelineId = pipeline.id;
+for (const source of [duckdbSource(), postgresSource()]) {
+  describe(`incremental extract with bucket digests (${source.name} source)`, () => {
+    let deps: EngineDeps;
+    let pipelineId: string;
+    const sql = (statements: string[]) => source.sql(statements);
+
+    /** One run through the engine's phases; returns the extract's result, the labels staged and the final counts. */
+    async function runOnce() {
+      const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId, trigger: 'test' });
+      if (!pinned.ok) throw new Error(pinned.reason);
+      const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
+      const ex = await extract(deps, t, 'upsert', 1_000);
+      // What the extract activity records (workflows/temporal/activities.ts).
+      await deps.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: ex.extracted, unstagedUnchanged: ex.unstagedUnchanged } });
+      const d = await diff(deps, t, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: true, batchSize: 1_000 });
+      const labels = await deps.pool.query<{ record_key: string; label: string }>(
+        `SELECT record_key, label FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1 AND label IS NOT NULL ORDER BY label, record_key`,
+        [t.runTargetId],
+      );
+      for (let b = 0; b < d.batches; b++) await deliverBatch(deps, t, b);
+      const f = await finalizeTarget(deps, { runTargetId: t.runTargetId });
+      await finalizeRun(deps, pinned.runId);
+      return { ex, labels: labels.rows.map((r) => `${r.label}:${r.record_key}`), counts: f.counts };
+    }
+
+    beforeAll(async () => {
+      const { config, credentials } = await source.setup();
+      const db = testDb();
+      const pool = testPool();
+      deps = { db, pool, limiterFactory: createLimiterFactory(pool) };
+      const { workspace } = await createWorkspace(db, ['admin']);
+      const src = await createConnection(db, workspace.id, { kind: 'source', connector: source.connector, config, ...(credentials ? { credentials } : {}) });
+      const sink = await createConnection(db, workspace.id, { kind: 'destination', connector: 'noop-sink', config: {} });
+      const { pipeline } = await createPipelineWithPlan(db, workspace.id, () => [
+        {
+          id: 'dest',
+          source: { connectionId: src.id, dialect: source.connector },
+          sql: source.pathSql,
+          fields: [
+            { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+            { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
+          ],
+          matchField: 'email',
+          destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+        },
+      ]);
+      pipelineId = pipeline.id;
+    });
+
+    afterAll(async () => {
+      await source.teardown();
+    });
+
+    it('first sync, then an unchanged run that compares no row key by key', async () => {
+      const first = await runOnce();
+      expect(first.ex).toMatchObject({ firstSync: true, extracted: ROWS, keyByKey: null });
+      expect(first.counts).toMatchObject({ queried: ROWS, added: ROWS, accepted: ROWS });
+
+      const same = await runOnce();
+      expect(same.ex).toMatchObject({ merged: true, extracted: ROWS, unstagedUnchanged: ROWS, keyByKey: 0 });
+      expect(same.labels).toEqual([]);
+      expect(same.counts).toMatchObject({ queried: ROWS, unchanged: ROWS, added: 0, changed: 0, removed: 0 });
+    });
+
+    it('a few updates, inserts and deletes: only their buckets are merged, and every one of them is labelled', async () => {
+      await sql([
+        `UPDATE people SET score = score + 1000 WHERE id IN (7, 1234, 3999)`,
+        `DELETE FROM people WHERE id IN (10, 2000)`,
+        `INSERT INTO people VALUES (${ROWS + 1}, 'new1@example.com', 1.0), (${ROWS + 2}, 'new2@example.com', 2.0)`,
+      ]);
+      const r = await runOnce();
+      expect(r.labels).toEqual(['added:4001', 'added:4002', 'changed:1234', 'changed:3999', 'changed:7', 'removed:10', 'removed:2000']);
+      // queried = invalid + unchanged + added + changed + removed: the removed rows count in it.
+      expect(r.counts).toMatchObject({ queried: ROWS + 2, unchanged: ROWS - 5, added: 2, changed: 3, removed: 2, accepted: 7 });
+      // 7 changed keys dirty at most 7 of the 512 buckets (about 8 rows each): far fewer rows than all are compared.
+      expect(r.ex.keyByKey).toBeGreaterThan(0);
+      expect(r.ex.keyByKey).toBeLessThan(ROWS / 20);
+
+      // The next run finds the committed state in step again.
+      const again = await runOnce();
+      expect(again.ex.keyByKey).toBe(0);
+      expect(again.counts).toMatchObject({ queried: ROWS, unchanged: ROWS });
+    });
+
+    it('a row whose match value becomes shared taints its bucket: it is merged and reported invalid, not counted unchanged', async () => {
+      await sql([`UPDATE people SET email = 'user5@example.com' WHERE id = 6`]);
+      const r = await runOnce();
+      expect(r.counts).toMatchObject({ queried: ROWS, invalid: 2, unchanged: ROWS - 2, added: 0, changed: 0, removed: 0 });
+      expect(r.ex.keyByKey).toBeLessThan(ROWS / 20);
+    });
   });
-
-  afterAll(async () => {
-    closeDuckDbInstances();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('first sync, then an unchanged run that compares no row key by key', async () => {
-    const first = await runOnce();
-    expect(first.ex).toMatchObject({ firstSync: true, extracted: ROWS, keyByKey: null });
-    expect(first.counts).toMatchObject({ queried: ROWS, added: ROWS, accepted: ROWS });
-
-    const same = await runOnce();
-    expect(same.ex).toMatchObject({ merged: true, extracted: ROWS, unstagedUnchanged: ROWS, keyByKey: 0 });
-    expect(same.labels).toEqual([]);
-    expect(same.counts).toMatchObject({ queried: ROWS, unchanged: ROWS, added: 0, changed: 0, removed: 0 });
-  });
-
-  it('a few updates, inserts and deletes: only their buckets are merged, and every one of them is labelled', async () => {
-    await sql([
-      `UPDATE people SET score = score + 1000 WHERE id IN (7, 1234, 3999)`,
-      `DELETE FROM people WHERE id IN (10, 2000)`,
-      `INSERT INTO people VALUES (${ROWS + 1}, 'new1@example.com', 1.0), (${ROWS + 2}, 'new2@example.com', 2.0)`,
-    ]);
-    const r = await runOnce();
-    expect(r.labels).toEqual(['added:4001', 'added:4002', 'changed:1234', 'changed:3999', 'changed:7', 'removed:10', 'removed:2000']);
-    // queried = invalid + unchanged + added + changed + removed: the removed rows count in it.
-    expect(r.counts).toMatchObject({ queried: ROWS + 2, unchanged: ROWS - 5, added: 2, changed: 3, removed: 2, accepted: 7 });
-    // 7 changed keys dirty at most 7 of the 512 buckets (about 8 rows each): far fewer rows than all are compared.
-    expect(r.ex.keyByKey).toBeGreaterThan(0);
-    expect(r.ex.keyByKey).toBeLessThan(ROWS / 20);
-
-    // The next run finds the committed state in step again.
-    const again = await runOnce();
-    expect(again.ex.keyByKey).toBe(0);
-    expect(again.counts).toMatchObject({ queried: ROWS, unchanged: ROWS });
-  });
-
-  it('a row whose match value becomes shared taints its bucket: it is merged and reported invalid, not counted unchanged', async () => {
-    await sql([`UPDATE people SET email = 'user5@example.com' WHERE id = 6`]);
-    const r = await runOnce();
-    expect(r.counts).toMatchObject({ queried: ROWS, invalid: 2, unchanged: ROWS - 2, added: 0, changed: 0, removed: 0 });
-    expect(r.ex.keyByKey).toBeLessThan(ROWS / 20);
-  });
-});
+}
