@@ -7,7 +7,8 @@
  *   first sync    nothing is committed, so every row is new: payloads come in
  *                 the same pass and every row is staged, labelled 'added'.
  *   incremental   per-bucket digests of keys and hashes are compared with
- *                 the committed ones first (buckets.ts); then a streaming
+ *                 the committed ones first, where the dialect gains by it
+ *                 (buckets.ts, DialectSql.digestsFirst); then a streaming
  *                 merge by key with the committed state (merge.ts), over the
  *                 buckets that differ, labels rows as it goes and stages only
  *                 the rows that need work; unchanged rows are counted, not
@@ -23,10 +24,11 @@
 import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
-import { bucketBits, planBuckets } from './buckets';
+import type pg from 'pg';
+import { bucketBits, planBuckets, type BucketPlan } from './buckets';
 import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
 import { committedDigests, committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
-import { isHashDialect, type HashDialect } from './sql-dialect';
+import { dialectSql, isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
 
@@ -194,25 +196,14 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   let failed = false;
   try {
     await createStaging(staging, t.runTargetId);
-    // PostgreSQL sums the committed digests while the warehouse looks for shared match values.
-    const [knownMatches, committed] = await Promise.all([
-      knownShared(t, dialect, 'match'),
-      reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => {
-        const bits = bucketBits(r.rows[0]?.n ?? 0);
-        return { bits, digests: startNow(committedDigests(reader, t.syncTargetId, bits)) };
-      }),
-    ]);
-    const buckets = await planBuckets(
-      linesOf(t.source, digestQuery(dialect, t.path, committed.bits, knownMatches), READ_BATCH),
-      committed.digests,
-      committed.bits,
-    );
+    const buckets = dialectSql(dialect).digestsFirst ? await digestBuckets(t, dialect, reader) : { knownMatches: await knownShared(t, dialect, 'match'), plan: null };
+    const knownMatches = buckets.knownMatches;
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
-    const tally: MergeTally = { extracted: buckets?.cleanRows ?? 0, unchanged: buckets?.cleanRows ?? 0 };
-    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets), READ_BATCH);
+    const tally: MergeTally = { extracted: buckets.plan?.cleanRows ?? 0, unchanged: buckets.plan?.cleanRows ?? 0 };
+    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan), READ_BATCH);
     const merged = mergeByKey(
       warehouse,
-      committedState(reader, t.syncTargetId, buckets),
+      committedState(reader, t.syncTargetId, buckets.plan),
       { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove' },
       tally,
     );
@@ -234,7 +225,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
        WHERE r.run_target_id = $1 AND r.label = 'removed'`,
       [t.runTargetId, t.syncTargetId],
     );
-    const keyByKey = tally.extracted - (buckets?.cleanRows ?? 0);
+    const keyByKey = tally.extracted - (buckets.plan?.cleanRows ?? 0);
     return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey };
   } catch (err) {
     failed = true;
@@ -244,6 +235,27 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     reader.release(failed);
     staging.release(failed);
   }
+}
+
+/**
+ * The shared match values, and which buckets of keys the merge must read
+ * (buckets.ts; null for every row). PostgreSQL sums the committed digests
+ * while the warehouse looks for shared match values.
+ */
+async function digestBuckets(
+  t: LoadedTarget,
+  dialect: HashDialect,
+  reader: pg.PoolClient,
+): Promise<{ knownMatches: string[] | null; plan: BucketPlan | null }> {
+  const [knownMatches, committed] = await Promise.all([
+    knownShared(t, dialect, 'match'),
+    reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => {
+      const bits = bucketBits(r.rows[0]?.n ?? 0);
+      return { bits, digests: startNow(committedDigests(reader, t.syncTargetId, bits)) };
+    }),
+  ]);
+  const plan = await planBuckets(linesOf(t.source, digestQuery(dialect, t.path, committed.bits, knownMatches), READ_BATCH), committed.digests, committed.bits);
+  return { knownMatches, plan };
 }
 
 /**
