@@ -9,6 +9,8 @@
  *   CONC                batches delivered concurrently (default 1)
  *   DUCKDB_MEMORY       the DuckDB source's memoryLimit (default 256MB)
  *   DUCKDB_THREADS      its threads (default 2)
+ *   MODEL               'bench' for npm run bench's 8-field model and 1% change
+ *                       (scripts/lib/bench-model.ts); else a 4-field people table
  *
  * Each phase prints its time and the process's peak RSS and V8 heap during it.
  */
@@ -40,16 +42,28 @@ const db = createDb(url); const pool = createPgPool(url);
 const deps = { db, pool, limiterFactory: createLimiterFactory(pool) };
 const wh = '/tmp/prof.duckdb';
 const dsql = async (sqls: string[]) => { const i = await DuckDBInstance.create(wh); const c = await i.connect(); for (const s of sqls) await c.run(s); c.closeSync(); i.closeSync(); };
-await dsql([`CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
+const benchModel = process.env.MODEL === 'bench';
+const model = await import('./lib/bench-model');
+await dsql([benchModel ? `CREATE OR REPLACE TABLE ${model.TABLE} AS ${model.modelSelect('duckdb', 1, N + 1)}` : `CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
 const ws = await db.workspace.create({ data: { name: 'p', slug: 'p' + Date.now() } });
 const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: process.env.DUCKDB_MEMORY ?? '256MB', threads: Number(process.env.DUCKDB_THREADS ?? 2) } });
 const sink = await createConnection(db, ws.id, { kind: 'destination', connector: 'noop-sink', config: {} });
-const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' }, sql: duckdbSql('people', 'id', ['email','score','active','updated_at']), fields: [
- { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }],
+const peopleFields = [
+ { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }] as const;
+const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' },
+ sql: benchModel ? model.planSql('duckdb') : duckdbSql('people', 'id', ['email','score','active','updated_at']),
+ fields: (benchModel ? model.FIELDS : peopleFields).map((f) => ({ ...f })),
  matchField: 'email', destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} } }]);
 const rss = () => { const st = require_fs().readFileSync("/proc/self/status", "utf8"); return `${Math.round(Number(/VmRSS:\s+(\d+)/.exec(st)![1]) / 1024)} hwm=${Math.round(Number(/VmHWM:\s+(\d+)/.exec(st)![1]) / 1024)}`; };
 function require_fs() { return fsmod; }
 const fsmod = await import('node:fs');
+/** CPU time: this process's (µs) and the whole machine's busy time (ms, from /proc/stat; mostly PostgreSQL besides this process). */
+function cpuNow(): { self: number; busy: number } {
+  const u = process.cpuUsage();
+  const f = fsmod.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const ticks = f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!;
+  return { self: u.user + u.system, busy: ticks * 10 };
+}
 // Peak memory per phase, sampled every 50 ms (MB).
 let peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 };
 const sampler = setInterval(() => {
@@ -59,8 +73,8 @@ const sampler = setInterval(() => {
 }, 50);
 for (const round of [1, 2]) {
 if (round === 2) { const { closeDuckDbInstances } = await import('../connectors/sources/duckdb'); closeDuckDbInstances(); await new Promise(r => setTimeout(r, 1200));
-  await dsql([`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
-let t = Date.now(); const lap = (m: string) => { const n = Date.now(); console.log(`${round} ${m}: ${n - t} ms rss=${rss()}MB peak in phase: rss=${peak.rss} heapTotal=${peak.heapTotal} heapUsed=${peak.heapUsed} external=${peak.external}`); t = n; peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }; };
+  await dsql(benchModel ? model.changeStatements('duckdb', N, model.plannedChange(N)) : [`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
+let t = Date.now(); let cpu = cpuNow(); const lap = (m: string) => { const n = Date.now(); const c = cpuNow(); console.log(`${round} ${m}: ${n - t} ms cpu: this process ${((c.self - cpu.self) / 1000).toFixed(0)} ms, other processes ${((c.busy - cpu.busy) - (c.self - cpu.self) / 1000).toFixed(0)} ms; rss=${rss()}MB peak in phase: rss=${peak.rss} heapTotal=${peak.heapTotal} heapUsed=${peak.heapUsed} external=${peak.external}`); t = n; cpu = c; peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }; };
 const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipeline.id, trigger: 'manual' }); lap('pin');
 if (!p.ok) throw new Error(p.reason);
 const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap("load"); if (process.env.LOADS) { for (let i = 0; i < 100; i++) await loadTarget(deps, p.targets[0]!.runTargetId); lap("100 loads"); }

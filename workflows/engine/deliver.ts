@@ -87,6 +87,19 @@ function backoff(attempt: number, base: number, max: number, retryAfterMs?: numb
   return Math.max(retryAfterMs ?? 0, jittered);
 }
 
+/**
+ * Every row accepted without an external id, the results in the rows' order
+ * (what most connectors return): the batch commits whole, without a lookup per row.
+ */
+function allAcceptedInOrder(group: readonly string[], results: readonly RowResult[]): boolean {
+  if (results.length !== group.length) return false;
+  for (let i = 0; i < group.length; i++) {
+    const r = results[i]!;
+    if (r.recordKey !== group[i] || r.status !== 'accepted' || r.externalId) return false;
+  }
+  return true;
+}
+
 export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: number, opts: DeliverOptions = {}): Promise<BatchResult> {
   const maxAttempts = opts.maxAttempts ?? 6;
   const base = opts.baseBackoffMs ?? 500;
@@ -129,9 +142,10 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       fields,
       match: { field: t.path.matchField, value: s.match_value ?? '' },
       idempotencyKey: idempotencyKey(t.syncTargetId, s.record_key, s.content_hash, s.op),
-      ...(s.external_id ? { externalId: s.external_id } : {}),
-      ...(fieldsOnlyIfEmpty.length ? { setOnlyIfEmpty: fieldsOnlyIfEmpty } : {}),
     };
+    // Assigned, not spread: a spread allocates an object per row, and delivery builds every row it sends.
+    if (s.external_id) row.externalId = s.external_id;
+    if (fieldsOnlyIfEmpty.length) row.setOnlyIfEmpty = fieldsOnlyIfEmpty;
     byKey.set(s.record_key, { row, staged: s });
   }
 
@@ -272,9 +286,8 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
         continue;
       }
 
-      const seen = new Map(results.map((r) => [r.recordKey, r]));
       const untouched = group.length === staged.rows.length && staged.rows.every((x) => x.outcome === null);
-      if (untouched && results.length === group.length && group.every((k) => seen.get(k)?.status === 'accepted' && !seen.get(k)?.externalId)) {
+      if (untouched && allAcceptedInOrder(group, results)) {
         const allNew = staged.rows.every((x) => x.label === 'added');
         await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group, ledger && guardCreates(rows[0]!.op), allNew);
         result.accepted += group.length;
@@ -282,6 +295,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
         progress();
         continue;
       }
+      const seen = new Map(results.map((r) => [r.recordKey, r]));
       const settled: OutcomeRow[] = [];
       const retry: string[] = [];
       const unknown: string[] = [];

@@ -116,28 +116,58 @@ export function encodeCanonical(texts: readonly (string | null)[]): string {
   return texts.map((t) => (t === null ? NULL_MARK : escapeField(t))).join(FIELD_SEPARATOR);
 }
 
-/** Inverse of encodeCanonical; `count` guards against a mismatched plan. */
+const SEPARATOR_CODE = FIELD_SEPARATOR.charCodeAt(0);
+const BACKSLASH_CODE = 92;
+const N_CODE = 78;
+
+/**
+ * Inverse of encodeCanonical; `count` guards against a mismatched plan.
+ * Unescaped runs are sliced whole, so the common field (no `\\` in it) costs
+ * one substring; delivery decodes every row it sends.
+ */
 export function decodeCanonical(encoded: string, count: number): (string | null)[] {
   const out: (string | null)[] = [];
-  let cur = '';
-  let escaped = false;
-  let nullMark = false;
-  for (let i = 0; i < encoded.length; i++) {
-    const ch = encoded[i]!;
-    if (escaped) {
-      if (ch === 'N' && cur === '' && (encoded[i + 1] === FIELD_SEPARATOR || i + 1 === encoded.length)) nullMark = true;
-      else cur += ch;
-      escaped = false;
-    } else if (ch === '\\') escaped = true;
-    else if (ch === FIELD_SEPARATOR) {
-      out.push(nullMark ? null : cur);
-      cur = '';
-      nullMark = false;
-    } else cur += ch;
-  }
-  out.push(nullMark ? null : cur);
-  if (out.length !== count) throw new Error(`staged payload has ${out.length} fields, the plan has ${count}`);
+  const found = decodeInto(encoded, out);
+  if (found !== count) throw new Error(`staged payload has ${found} fields, the plan has ${count}`);
   return out;
+}
+
+/**
+ * Decodes `encoded` into `out` from index 0, one entry per field (NULL marks as
+ * null), and returns the field count; entries past it are left as they were.
+ */
+function decodeInto(encoded: string, out: (string | null)[]): number {
+  let k = 0;
+  const n = encoded.length;
+  let fieldStart = 0;
+  // Text before `from` that came through escapes.
+  let unescaped = '';
+  let from = 0;
+  let i = 0;
+  while (i <= n) {
+    const c = i === n ? SEPARATOR_CODE : encoded.charCodeAt(i);
+    if (c === SEPARATOR_CODE) {
+      out[k++] = unescaped + encoded.slice(from, i);
+      unescaped = '';
+      from = fieldStart = ++i;
+    } else if (c === BACKSLASH_CODE) {
+      if (i + 1 === n) {
+        // A dangling escape (never encoded) is dropped.
+        out[k++] = unescaped + encoded.slice(from, i);
+        break;
+      }
+      const next = encoded.charCodeAt(i + 1);
+      if (next === N_CODE && i === fieldStart && (i + 2 === n || encoded.charCodeAt(i + 2) === SEPARATOR_CODE)) {
+        out[k++] = null;
+        from = fieldStart = i += 3;
+        if (i > n) break;
+        continue;
+      }
+      unescaped += encoded.slice(from, i) + encoded[i + 1];
+      from = i += 2;
+    } else i++;
+  }
+  return k;
 }
 
 export function fieldsSignature(fields: readonly Pick<TPlanField, 'name' | 'type' | 'whenNull' | 'onlyIfEmpty'>[]): string {
@@ -173,16 +203,22 @@ export function valueFromCanonical(type: FieldType, text: string): JsonValue {
 
 /** The payload to send: typed fields, with NULLs sent or omitted as mapped. */
 export function payloadFromCanonical(fields: readonly TPlanField[], canonical: string): Record<string, JsonValue> {
-  const texts = decodeCanonical(canonical, fields.length);
+  // One scratch array for every call: delivery decodes rows one at a time.
+  const texts = scratchTexts;
+  const count = decodeInto(canonical, texts);
+  if (count !== fields.length) throw new Error(`staged payload has ${count} fields, the plan has ${fields.length}`);
   const payload: Record<string, JsonValue> = {};
-  fields.forEach((f, i) => {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
     const t = texts[i];
     if (t === null || t === undefined) {
       if (f.whenNull === 'send_null') payload[f.name] = null;
     } else payload[f.name] = valueFromCanonical(f.type, t);
-  });
+  }
   return payload;
 }
+
+const scratchTexts: (string | null)[] = [];
 
 // ─────────────────────────── SQL side ───────────────────────────
 
