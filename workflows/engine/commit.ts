@@ -34,10 +34,14 @@ export function excerpt(payload: unknown): string | null {
 /** sync_state's columns as commits write them: the row, and its bucket and row digest (buckets.ts). */
 const STATE_COLUMNS = 'sync_target_id, record_key, content_hash, match_value, external_id, payload, synced_at, last_run_id, key_bucket, state_digest';
 
-/** STATE_COLUMNS' values from a staged row `r`, given the SQL of the sync target id and run id. */
+/**
+ * STATE_COLUMNS' values from a staged row `r`, given the SQL of the sync target
+ * id and run id. Bucket and digest come from staging when the extract computed
+ * them (a first sync: keysQuery), else PostgreSQL hashes here.
+ */
 function stateValues(syncTargetId: string, runId: string): string {
   return `${syncTargetId}, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), ${runId},
-    ${sqlKeyBucket('postgres', 'r.record_key')}, ${sqlRowDigest('postgres', 'r.record_key', 'r.content_hash')}`;
+    coalesce(r.key_bucket, ${sqlKeyBucket('postgres', 'r.record_key')}), coalesce(r.state_digest, ${sqlRowDigest('postgres', 'r.record_key', 'r.content_hash')})`;
 }
 
 const ON_CONFLICT_UPDATE = `ON CONFLICT (sync_target_id, record_key) DO UPDATE SET

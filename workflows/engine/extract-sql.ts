@@ -52,7 +52,7 @@ FROM ${source}`;
 }
 
 /** The columns of a keys-query line, after the run target id Node adds in front. */
-export const STAGING_LINE_COLUMNS = ['invalid', 'record_key', 'match_value', 'content_hash', 'payload'] as const;
+export const STAGING_LINE_COLUMNS = ['invalid', 'record_key', 'match_value', 'content_hash', 'key_bucket', 'state_digest', 'payload'] as const;
 
 /**
  * Keys and match values that several rows share, found by a GROUP BY on that
@@ -115,13 +115,17 @@ function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('ke
 }
 
 /**
- * All rows: validity, key, match value and hash; with `withPayload` also the
- * canonical payload. Columns in STAGING_LINE_COLUMNS order; the flag comes
- * first so Node can tell a valid row (the line starts with ",") without
- * parsing it. Node prefixes the run target id and appends first-sync labels.
+ * All rows: validity, key, match value, hash, the key's bucket and the row
+ * digest (buckets.ts, which the commit copies into sync_state: the warehouse
+ * hashes in parallel, where PostgreSQL would hash once per row inside every
+ * commit); with `withPayload` also the canonical payload. Columns in
+ * STAGING_LINE_COLUMNS order; the flag comes first so Node can tell a valid
+ * row (the line starts with ",") without parsing it. Node prefixes the run
+ * target id and appends first-sync labels.
  */
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean, known: KnownShared = FIND_SHARED): string {
   const d = dialectSql(dialect);
+  const number = (e: string) => d.coalesce(`CAST(${e} AS ${d.textType})`, d.literal(''));
   const cols = [
     validity(d, known),
     d.literal(','),
@@ -130,6 +134,10 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: bo
     csv(d, 'bf_m'),
     d.literal(','),
     'bf_h',
+    d.literal(','),
+    number(sqlKeyBucket(dialect, 'bf_k')),
+    d.literal(','),
+    number(sqlRowDigest(dialect, 'bf_k', 'bf_h')),
     d.literal(','),
     withPayload ? csv(d, 'bf_c') : d.literal(''),
   ];

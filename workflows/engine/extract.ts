@@ -25,7 +25,7 @@ import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
 import type pg from 'pg';
-import { bucketBits, planBuckets, type BucketPlan } from './buckets';
+import { bucketBits, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
 import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
 import { committedDigests, committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { dialectSql, isHashDialect, type HashDialect } from './sql-dialect';
@@ -100,7 +100,10 @@ async function* typedLines(t: LoadedTarget, rows: AsyncIterable<Record<string, u
       const key = keyRaw === null || keyRaw === undefined ? null : String(keyRaw);
       const match = texts[matchIndex] ?? null;
       const invalid = key === null ? 'null_key' : match === null ? 'null_match' : '';
-      return [invalid, csvField(key), csvField(match), contentHash(signature, canonical), csvField(canonical)].join(',');
+      const hash = contentHash(signature, canonical);
+      const bucket = key === null ? '' : String(keyBucket(key));
+      const digest = key === null ? '' : String(rowDigest(key, hash));
+      return [invalid, csvField(key), csvField(match), hash, bucket, digest, csvField(canonical)].join(',');
     });
   }
 }
@@ -334,7 +337,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
       // Statistics for the fresh temp table, or the planner joins it row by row.
       await client.query('ANALYZE bf_payloads');
       await client.query(
-        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload
+        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload, state_digest = NULL
          FROM bf_payloads p WHERE r.run_target_id = $1 AND r.record_key = p.record_key AND r.label IN ('added', 'changed')`,
         [t.runTargetId],
       );

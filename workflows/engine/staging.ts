@@ -13,10 +13,11 @@
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { STAGING_LINE_COLUMNS } from './extract-sql';
 
 /** Line layout: run target id, then STAGING_LINE_COLUMNS (extract-sql.ts), then first-sync label, op, batch. */
 export function runRowsCopy(runTargetId: string): string {
-  return `COPY ${stagingTable(runTargetId)} (run_target_id, invalid, record_key, match_value, content_hash, payload, label, op, batch_no) FROM STDIN WITH (FORMAT csv)`;
+  return `COPY ${stagingTable(runTargetId)} (run_target_id, ${STAGING_LINE_COLUMNS.join(', ')}, label, op, batch_no) FROM STDIN WITH (FORMAT csv)`;
 }
 
 /** An incremental merge's rows (extract.ts mergedLine). */
@@ -70,6 +71,24 @@ export async function sweepStaging(db: Queryable): Promise<number> {
   );
   for (const r of stale.rows) await dropStaging(db, r.id);
   return stale.rows.length;
+}
+
+/**
+ * Adds the columns run_rows gained since a staging table was created LIKE it
+ * (runs in flight across an upgrade), so this version's queries find them.
+ * Workers run it at start-up; returns how many tables changed.
+ */
+export async function upgradeStaging(db: Queryable): Promise<number> {
+  const missing = await db.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = current_schema() AND c.relkind = 'r' AND starts_with(c.relname, $1)
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'state_digest' AND NOT a.attisdropped)`,
+    [PREFIX],
+  );
+  for (const { relname } of missing.rows) {
+    await db.query(`ALTER TABLE "${relname.replace(/"/g, '""')}" ADD COLUMN IF NOT EXISTS key_bucket INTEGER, ADD COLUMN IF NOT EXISTS state_digest BIGINT`);
+  }
+  return missing.rows.length;
 }
 
 /** Writes every line (without trailing newline) of every batch; returns the line count. */

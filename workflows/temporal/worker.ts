@@ -71,6 +71,9 @@ async function main(): Promise<void> {
   const bundlePath = e.BACKFLOW_WORKFLOW_BUNDLE ?? (existsSync(sibling) ? sibling : undefined);
   const workerId = `${hostname()}:${process.pid}`;
   const pool = pgPool();
+  const { upgradeStaging } = await import('../engine/staging');
+  const upgraded = await upgradeStaging(pool);
+  if (upgraded) console.log(`upgraded ${upgraded} staging table(s) of runs in flight`);
   const { worker, connection } = await createWorker({
     address: e.temporalAddress,
     namespace: e.TEMPORAL_NAMESPACE,

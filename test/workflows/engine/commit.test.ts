@@ -2,7 +2,8 @@
  * commit on real PostgreSQL: a whole-batch commit advances sync_state and marks
  * the batch in one transaction, on both of its paths (a plain INSERT for new
  * keys, with an upsert fallback when a key exists after all), each row with
- * its key bucket and row digest.
+ * its key bucket and row digest: copied from staging where the extract
+ * computed them, else computed by PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { keyBucket, rowDigest } from '../../../workflows/engine/buckets';
 import { commitWholeBatch } from '../../../workflows/engine/commit';
 import { createLimiterFactory } from '../../../workflows/engine/limiter';
 import { pin } from '../../../workflows/engine/pin';
-import { createStaging, dropStaging, stagingTable } from '../../../workflows/engine/staging';
+import { createStaging, dropStaging, stagingTable, upgradeStaging } from '../../../workflows/engine/staging';
 import { loadTarget, type EngineDeps } from '../../../workflows/engine/target';
 import { createWorkspace, testDb, testPool } from '../../helpers/db';
 import { createConnection, createPipelineWithPlan } from '../../helpers/pipelines';
@@ -79,5 +80,25 @@ describe('commitWholeBatch', () => {
     // Dropping staging purges its rows and its batch marks.
     expect((await pool.query('SELECT to_regclass($1) AS t', [stagingTable(t.runTargetId)])).rows[0].t).toBeNull();
     expect(await batchDone()).toBe(0);
+  });
+
+  it('stores the bucket and digest staged by the extract as they are', async () => {
+    const { deps, t, pool, state } = await stagedTarget();
+    // Values Node would never compute for these keys: the commit must copy, not recompute.
+    await pool.query(`UPDATE ${stagingTable(t.runTargetId)} SET key_bucket = 7, state_digest = 123456789012 WHERE record_key = 'b'`);
+    await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
+    expect(await state()).toEqual(ALL_NEW.map((r) => (r.record_key === 'b' ? { ...r, key_bucket: 7, state_digest: '123456789012' } : r)));
+    await dropStaging(deps.pool, t.runTargetId);
+  });
+
+  it('commits from a staging table created before staging had bucket columns, once a worker upgraded it', async () => {
+    const { deps, t, pool, state } = await stagedTarget();
+    await pool.query(`ALTER TABLE ${stagingTable(t.runTargetId)} DROP COLUMN key_bucket, DROP COLUMN state_digest`);
+    await expect(commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true)).rejects.toThrow(/key_bucket/);
+    expect(await upgradeStaging(pool)).toBeGreaterThanOrEqual(1);
+    expect(await upgradeStaging(pool)).toBe(0);
+    await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
+    expect(await state()).toEqual(ALL_NEW);
+    await dropStaging(deps.pool, t.runTargetId);
   });
 });

@@ -124,7 +124,12 @@ for (const warehouse of WAREHOUSES) {
       expect(rows.filter((x) => x[0] === 'null_key').map((x) => x[2])).toEqual(['e@x.co']);
       expect(byFlag(null)).toEqual(['1', '10', '9', 'B', 'a', 'é'].sort());
       const e = rows.find((x) => x[1] === 'é')!;
-      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), 'h@x.co']);
+      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), String(keyBucket('é')), String(rowDigest('é', hashOf('h@x.co'))), 'h@x.co']);
+      // Every keyed row carries the bucket and row digest Node computes (the commit stores them as they are).
+      for (const row of rows.filter((x) => x[1] !== null)) {
+        expect([row[1], row[4], row[5]]).toEqual([row[1], String(keyBucket(row[1]!)), String(rowDigest(row[1]!, row[3]!))]);
+      }
+      expect(rows.filter((x) => x[1] === null).map((x) => [x[4], x[5]])).toEqual([[null, null]]);
     });
 
     it('shared values query: the keys and match values several rows share', async () => {
