@@ -133,6 +133,21 @@ describe('duckdb source', () => {
     ]);
   });
 
+  it('read() names repeated columns apart and converts each by its own type', async () => {
+    const { rows } = await collect("SELECT 9007199254740993::BIGINT AS a, 2::BIGINT AS a, 'x' AS b", fileConfig());
+    expect(rows).toEqual([{ a: '9007199254740993', 'a:1': 2, b: 'x' }]);
+  });
+
+  it('keeps every value intact across chunks once each chunk is released (long strings, many chunks)', async () => {
+    // Strings over 12 bytes live in a chunk's heap, which is freed when the next chunk is read.
+    const sql = "SELECT 'line-' || range || '-' || repeat('y', 40) AS l FROM range(20000) ORDER BY range";
+    const lines: (string | null)[] = [];
+    for await (const b of duckdbSource.readText!(sql, ctx(fileConfig()), { batchSize: 1000 })) lines.push(...b);
+    expect(lines).toEqual(Array.from({ length: 20000 }, (_, i) => `line-${i}-${'y'.repeat(40)}`));
+    const { rows } = await collect(sql, fileConfig(), { batchSize: 3000 });
+    expect(rows.map((r) => r.l)).toEqual(lines);
+  });
+
   it('streams 500k generated rows in batches of the requested size with flat memory', async () => {
     const before = process.memoryUsage().heapUsed;
     let peak = before;
