@@ -127,16 +127,16 @@ const N_CODE = 78;
  */
 export function decodeCanonical(encoded: string, count: number): (string | null)[] {
   const out: (string | null)[] = [];
-  const found = decodeInto(encoded, out);
-  if (found !== count) throw new Error(`staged payload has ${found} fields, the plan has ${count}`);
+  decodeInto(encoded, count, out);
   return out;
 }
 
 /**
  * Decodes `encoded` into `out` from index 0, one entry per field (NULL marks as
- * null), and returns the field count; entries past it are left as they were.
+ * null); entries past the last field are left as they were. Throws unless there
+ * are `count` fields.
  */
-function decodeInto(encoded: string, out: (string | null)[]): number {
+function decodeInto(encoded: string, count: number, out: (string | null)[]): void {
   let k = 0;
   const n = encoded.length;
   let fieldStart = 0;
@@ -167,7 +167,7 @@ function decodeInto(encoded: string, out: (string | null)[]): number {
       from = i += 2;
     } else i++;
   }
-  return k;
+  if (k !== count) throw new Error(`staged payload has ${k} fields, the plan has ${count}`);
 }
 
 export function fieldsSignature(fields: readonly Pick<TPlanField, 'name' | 'type' | 'whenNull' | 'onlyIfEmpty'>[]): string {
@@ -205,8 +205,7 @@ export function valueFromCanonical(type: FieldType, text: string): JsonValue {
 export function payloadFromCanonical(fields: readonly TPlanField[], canonical: string): Record<string, JsonValue> {
   // One scratch array for every call: delivery decodes rows one at a time.
   const texts = scratchTexts;
-  const count = decodeInto(canonical, texts);
-  if (count !== fields.length) throw new Error(`staged payload has ${count} fields, the plan has ${fields.length}`);
+  decodeInto(canonical, fields.length, texts);
   const payload: Record<string, JsonValue> = {};
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;

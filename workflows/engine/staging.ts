@@ -74,19 +74,25 @@ export async function sweepStaging(db: Queryable): Promise<number> {
 }
 
 /**
- * Adds the columns run_rows gained since a staging table was created LIKE it
- * (runs in flight across an upgrade), so this version's queries find them.
- * Workers run it at start-up; returns how many tables changed.
+ * Adds the columns the run_rows template gained since a staging table was
+ * created LIKE it (runs in flight across an upgrade), with the template's
+ * types, so this version's queries find them. Workers run it at start-up;
+ * returns how many tables changed.
  */
 export async function upgradeStaging(db: Queryable): Promise<number> {
-  const missing = await db.query<{ relname: string }>(
-    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const missing = await db.query<{ id: string; columns: string[] }>(
+    `SELECT substr(c.relname, length($1) + 1) AS id,
+            array_agg(format('%I %s', t.attname, format_type(t.atttypid, t.atttypmod)) ORDER BY t.attnum) AS columns
+     FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_attribute t ON t.attrelid = 'run_rows'::regclass AND t.attnum > 0 AND NOT t.attisdropped
      WHERE n.nspname = current_schema() AND c.relkind = 'r' AND starts_with(c.relname, $1)
-       AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'state_digest' AND NOT a.attisdropped)`,
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = t.attname AND NOT a.attisdropped)
+     GROUP BY c.relname`,
     [PREFIX],
   );
-  for (const { relname } of missing.rows) {
-    await db.query(`ALTER TABLE "${relname.replace(/"/g, '""')}" ADD COLUMN IF NOT EXISTS key_bucket INTEGER, ADD COLUMN IF NOT EXISTS state_digest BIGINT`);
+  for (const { id, columns } of missing.rows) {
+    await db.query(`ALTER TABLE ${stagingTable(id)} ${columns.map((c) => `ADD COLUMN IF NOT EXISTS ${c}`).join(', ')}`);
   }
   return missing.rows.length;
 }
