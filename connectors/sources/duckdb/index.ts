@@ -247,18 +247,24 @@ async function* streamQuery<T>(
   try {
     const prepared = await prepareSelect(conn, sql, connectionName);
     prepared.destroySync();
+    const cancelled = () =>
+      timedOut
+        ? new ConnectorError(
+            `DuckDB connection "${connectionName}": query cancelled after ${Math.round(timeoutMs / 100) / 10} s (statement timeout) — fix: simplify the query or raise the timeout`,
+            { code: 'timeout', retryable: false, applied: 'no' },
+          )
+        : signal.aborted
+          ? new ConnectorError(`DuckDB connection "${connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' })
+          : null;
     try {
       yield* consume(await conn.stream(sql));
     } catch (err) {
-      if (timedOut) {
-        throw new ConnectorError(
-          `DuckDB connection "${connectionName}": query cancelled after ${Math.round(timeoutMs / 100) / 10} s (statement timeout) — fix: simplify the query or raise the timeout`,
-          { code: 'timeout', retryable: false, applied: 'no' },
-        );
-      }
-      if (signal.aborted) throw new ConnectorError(`DuckDB connection "${connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' });
-      throw err instanceof ConnectorError ? err : sqlError(err, connectionName);
+      throw cancelled() ?? (err instanceof ConnectorError ? err : sqlError(err, connectionName));
     }
+    // An interrupt that lands between chunks can end the result early without
+    // an error: a cut-short result must never pass for a whole one.
+    const cut = cancelled();
+    if (cut) throw cut;
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);

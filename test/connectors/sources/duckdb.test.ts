@@ -196,6 +196,23 @@ describe('duckdb source', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('fails, never ends early, when the timeout interrupts a stream its consumer is slow to read', async () => {
+    // The engine pauses a stream while PostgreSQL catches up. An interrupt then
+    // lands between chunks: the rest of the result must not silently vanish
+    // (a mirror sync would take the missing rows for deleted ones).
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const b of duckdbSource.read('SELECT range AS n FROM range(300000)', ctx(fileConfig()), { timeoutMs: 300, batchSize: 2048 })) {
+        seen.push(b.length);
+        if (seen.length === 1) await new Promise((r) => setTimeout(r, 600));
+      }
+    })();
+    const err = await failure(reading);
+    expect(err.code).toBe('timeout');
+    expect(err.message).toContain('statement timeout');
+    expect(seen.reduce((a, b) => a + b, 0)).toBeLessThan(300000);
+  });
+
   it('exposes configured CSV and Parquet files as views', async () => {
     const { tables } = await duckdbSource.discover(ctx(filesConfig()));
     expect(tables.map((t) => [t.name, t.kind]).sort()).toEqual([
