@@ -63,7 +63,15 @@ function shared(dialect: HashDialect, path: TPlanPath, column: 'key' | 'match'):
   const p = (name: string) => `bf_p.${d.ident(name)}`;
   const match = path.fields.find((f) => f.name === path.matchField)!;
   const expr = column === 'key' ? p(RECORD_KEY_COLUMN) : sqlCanonicalText(dialect, match.type, p(match.name));
-  return `SELECT bf_d.v FROM (SELECT ${expr} AS v FROM (${path.sql}) bf_p) bf_d WHERE bf_d.v IS NOT NULL GROUP BY bf_d.v HAVING count(*) > 1`;
+  const values = `(SELECT ${expr} AS v FROM (${path.sql}) bf_p)`;
+  if (!d.hash64) return `SELECT bf_d.v FROM ${values} bf_d WHERE bf_d.v IS NOT NULL GROUP BY bf_d.v HAVING count(*) > 1`;
+  // Grouping every row by a 64-bit hash of the value, not by the text, takes
+  // a fraction of the memory; only values whose hash repeats (shared ones, and
+  // the odd collision) are then grouped by text.
+  return `SELECT bf_d.v FROM ${values} bf_d
+    WHERE bf_d.v IS NOT NULL AND ${d.hash64('bf_d.v')} IN (
+      SELECT ${d.hash64('bf_h.v')} FROM ${values} bf_h WHERE bf_h.v IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
+    GROUP BY bf_d.v HAVING count(*) > 1`;
 }
 
 /** At most this many shared values are inlined into a query; more are joined. */

