@@ -6,7 +6,8 @@
  * configured files (allowed_paths + enable_external_access=false) and the
  * configuration is then locked, so a query cannot read other files or undo it.
  * Only a single SELECT is accepted. DuckDB has no statement timeout, so the
- * connection is interrupted when the timeout passes.
+ * connection is interrupted when the query has spent the timeout in DuckDB
+ * (QueryClock).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -231,24 +232,20 @@ async function* streamQuery<T>(
   connectionName: string,
   opts: QueryOptions,
   ctxSignal: AbortSignal,
-  consume: (result: DuckDBResult) => AsyncIterable<T[]>,
+  consume: (result: DuckDBResult, clock: QueryClock) => AsyncIterable<T[]>,
 ): AsyncGenerator<T[]> {
   const { conn, release } = await acquire(config);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const signal = opts.signal ?? ctxSignal;
-  // One timer for the whole statement: interrupting the connection cancels it.
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.interrupt();
-  }, timeoutMs);
+  // Interrupting the connection cancels the statement.
+  const clock = new QueryClock(timeoutMs, () => conn.interrupt());
   const onAbort = () => conn.interrupt();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const prepared = await prepareSelect(conn, sql, connectionName);
+    const prepared = await clock.run(() => prepareSelect(conn, sql, connectionName));
     prepared.destroySync();
     const cancelled = () =>
-      timedOut
+      clock.timedOut
         ? new ConnectorError(
             `DuckDB connection "${connectionName}": query cancelled after ${Math.round(timeoutMs / 100) / 10} s (statement timeout) — fix: simplify the query or raise the timeout`,
             { code: 'timeout', retryable: false, applied: 'no' },
@@ -257,7 +254,7 @@ async function* streamQuery<T>(
           ? new ConnectorError(`DuckDB connection "${connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' })
           : null;
     try {
-      yield* consume(await conn.stream(sql));
+      yield* consume(await clock.run(() => conn.stream(sql)), clock);
     } catch (err) {
       throw cancelled() ?? (err instanceof ConnectorError ? err : sqlError(err, connectionName));
     }
@@ -266,9 +263,47 @@ async function* streamQuery<T>(
     const cut = cancelled();
     if (cut) throw cut;
   } finally {
-    clearTimeout(timer);
+    clock.stop();
     signal.removeEventListener('abort', onAbort);
     release();
+  }
+}
+
+/**
+ * The statement timeout counts DuckDB's time only: the clock runs while DuckDB
+ * prepares, starts or produces a chunk, and stops while the consumer holds a
+ * chunk. An extract that streams into a slower PostgreSQL then takes as long
+ * as it must, while a query that runs away is still stopped.
+ */
+class QueryClock {
+  timedOut = false;
+  private left: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    ms: number,
+    private readonly onTimeout: () => void,
+  ) {
+    this.left = ms;
+  }
+
+  async run<R>(work: () => Promise<R>): Promise<R> {
+    const started = Date.now();
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.onTimeout();
+    }, Math.max(0, this.left));
+    try {
+      return await work();
+    } finally {
+      this.stop();
+      this.left -= Date.now() - started;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 }
 
@@ -279,9 +314,9 @@ async function* streamQuery<T>(
  * happens to finalize the chunk (streaming 1M rows grew the process by
  * 120–170 MB that way; reset, it stays flat).
  */
-async function* chunksOf(result: DuckDBResult): AsyncGenerator<DuckDBDataChunk> {
+async function* chunksOf(result: DuckDBResult, clock: QueryClock): AsyncGenerator<DuckDBDataChunk> {
   for (;;) {
-    const chunk = await result.fetchChunk();
+    const chunk = await clock.run(() => result.fetchChunk());
     if (!chunk || chunk.rowCount === 0) return;
     try {
       yield chunk;
@@ -363,13 +398,13 @@ export const duckdbSource = defineConnector({
 
   read(sql, ctx, opts = {}) {
     const batchSize = opts.batchSize ?? 10_000;
-    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result) {
+    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result, clock) {
       const { JsonDuckDBValueConverter } = await duckdb();
       // Repeated column names get a suffix, as DuckDB's own row objects do.
       const names = result.deduplicatedColumnNames();
       const conversions = result.columnTypes().map((t) => valueConverter(t));
       let batch: SourceRow[] = [];
-      for await (const chunk of chunksOf(result)) {
+      for await (const chunk of chunksOf(result, clock)) {
         for (const values of chunk.convertRows(JsonDuckDBValueConverter)) {
           const row: SourceRow = {};
           for (let i = 0; i < names.length; i++) {
@@ -389,10 +424,10 @@ export const duckdbSource = defineConnector({
   },
 
   readText(sql, ctx, opts = {}) {
-    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result) {
+    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result, clock) {
       if (result.columnCount !== 1) throw new ConnectorError(`readText needs a query with one column, got ${result.columnCount}`, { code: 'config', retryable: false, applied: 'no' });
       // Straight from DuckDB's vectors: no row objects, no JSON conversion.
-      for await (const chunk of chunksOf(result)) {
+      for await (const chunk of chunksOf(result, clock)) {
         const v = chunk.getColumnVector(0);
         const out = new Array<string | null>(chunk.rowCount);
         for (let i = 0; i < chunk.rowCount; i++) out[i] = v.getItem(i) as string | null;
