@@ -72,8 +72,9 @@ const duckdb: DialectSql = {
   hexToInt: (e) => `CAST(('0x' || ${e}) AS BIGINT)`,
   digestsFirst: true,
   hash64: (e) => `hash(${e})`,
-  // Most values need no escaping, and a scan for the two characters is far cheaper than two replaces.
-  escapeField: (e) => `CASE WHEN regexp_matches(${e}, '[|\\\\]') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
+  // Most values need no escaping: two substring tests are far cheaper than two
+  // replaces, and than a regular expression (1M emails: 17 against 66 ms).
+  escapeField: (e) => `CASE WHEN contains(${e}, '|') OR contains(${e}, '\\') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':
@@ -84,8 +85,10 @@ const duckdb: DialectSql = {
         const x = `CAST(${e} AS DOUBLE)`;
         // printf expands the double exactly (a DECIMAL cast is imprecise for large values).
         const rare = `regexp_replace(regexp_replace(printf('%.${scale}f', ${x}), '0+$', ''), '\\.$', '')`;
-        // DuckDB prints integral doubles as "2.0": drop the ".0".
-        const common = `regexp_replace(CAST(${x} AS VARCHAR), '\\.0$', '')`;
+        // DuckDB prints integral doubles as "2.0": drop the ".0" (a suffix test,
+        // not a regular expression: 1M values 51 against 81 ms).
+        const text = `CAST(${x} AS VARCHAR)`;
+        const common = `CASE WHEN suffix(${text}, '.0') THEN left(${text}, length(${text}) - 2) ELSE ${text} END`;
         return numberCase(x, common, rare);
       }
       case 'boolean':
