@@ -82,6 +82,8 @@ export type ExtractResult = {
    * (buckets.ts) only those of the buckets that differ. Null without a merge.
    */
   keyByKey: number | null;
+  /** The sync target's committed rows when the extract counted them (bucket digests), so diff need not count again. */
+  committedRows: number | null;
 };
 
 function csvField(v: string | null): string {
@@ -174,7 +176,7 @@ export async function extract(
     await analyzeStaging(client, t.runTargetId);
     // Hash-capable warehouses flag duplicates in the keys query itself.
     if (!hashInSql) await flagDuplicates(client, t.runTargetId);
-    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0, keyByKey: null };
+    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0, keyByKey: null, committedRows: firstSync ? 0 : null };
   } finally {
     client.release();
   }
@@ -198,10 +200,14 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   const reader = await deps.pool.connect();
   let failed = false;
   try {
-    await createStaging(staging, t.runTargetId);
-    const buckets = dialectSql(dialect).digestsFirst ? await digestBuckets(t, dialect, reader) : { knownMatches: await knownShared(t, dialect, 'match'), plan: null };
+    const T0 = Date.now(); const lap = (m: string) => process.env.BF_TRACE && console.log('  trace', m, Date.now() - T0);
+    await createStaging(staging, t.runTargetId); lap('staging');
+    const buckets = dialectSql(dialect).digestsFirst
+      ? await digestBuckets(t, dialect, reader)
+      : { knownMatches: await knownShared(t, dialect, 'match'), plan: null, committedRows: null };
     const knownMatches = buckets.knownMatches;
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
+    lap('buckets dirty=' + (buckets.plan ? JSON.stringify({clean: buckets.plan.cleanRows, dirty: buckets.plan.dirty.length}) : 'none'));
     const tally: MergeTally = { extracted: buckets.plan?.cleanRows ?? 0, unchanged: buckets.plan?.cleanRows ?? 0 };
     const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan), READ_BATCH);
     const merged = mergeByKey(
@@ -217,8 +223,8 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
       }
       onProgress?.(tally.extracted);
     };
-    await copyLines(staging, mergedRowsCopy(t.runTargetId), lines());
-    await analyzeStaging(staging, t.runTargetId);
+    await copyLines(staging, mergedRowsCopy(t.runTargetId), lines()); lap('merge+copy');
+    await analyzeStaging(staging, t.runTargetId); lap('analyze');
     // Removed rows are sent by match key, with their last payload: one index
     // probe each (a correlated subquery), where a join could make the planner
     // hash all of sync_state, whose statistics lag after a big sync.
@@ -227,9 +233,9 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
          SELECT s.match_value, s.payload FROM sync_state s WHERE s.sync_target_id = $2 AND s.record_key = r.record_key)
        WHERE r.run_target_id = $1 AND r.label = 'removed'`,
       [t.runTargetId, t.syncTargetId],
-    );
+    ); lap('removed');
     const keyByKey = tally.extracted - (buckets.plan?.cleanRows ?? 0);
-    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey };
+    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey, committedRows: buckets.committedRows };
   } catch (err) {
     failed = true;
     throw err;
@@ -249,16 +255,18 @@ async function digestBuckets(
   t: LoadedTarget,
   dialect: HashDialect,
   reader: pg.PoolClient,
-): Promise<{ knownMatches: string[] | null; plan: BucketPlan | null }> {
+): Promise<{ knownMatches: string[] | null; plan: BucketPlan | null; committedRows: number }> {
+  const T0 = Date.now();
   const [knownMatches, committed] = await Promise.all([
-    knownShared(t, dialect, 'match'),
+    knownShared(t, dialect, 'match').then((x) => { process.env.BF_TRACE && console.log('  trace shared', Date.now() - T0); return x; }),
     reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => {
-      const bits = bucketBits(r.rows[0]?.n ?? 0);
-      return { bits, digests: startNow(committedDigests(reader, t.syncTargetId, bits)) };
+      const rows = r.rows[0]?.n ?? 0;
+      const bits = bucketBits(rows);
+      return { rows, bits, digests: startNow(committedDigests(reader, t.syncTargetId, bits)) };
     }),
   ]);
   const plan = await planBuckets(linesOf(t.source, digestQuery(dialect, t.path, committed.bits, knownMatches), READ_BATCH), committed.digests, committed.bits);
-  return { knownMatches, plan };
+  return { knownMatches, plan, committedRows: committed.rows };
 }
 
 /**

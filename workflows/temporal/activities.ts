@@ -86,7 +86,15 @@ function batchSizeOf(t: LoadedTarget, cap?: number): number {
   return cap && cap > 0 ? Math.min(cap, size) : size;
 }
 
-export type ExtractOutput = { extracted: number; labelled: boolean; merged: boolean; objectUpsert: boolean; firstSync: boolean };
+export type ExtractOutput = {
+  extracted: number;
+  labelled: boolean;
+  merged: boolean;
+  objectUpsert: boolean;
+  firstSync: boolean;
+  /** Committed rows when the extract counted them, for diff's mirror safety check. */
+  committedRows?: number | null;
+};
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -134,7 +142,7 @@ export function createActivities(deps: ActivityDeps) {
           where: { id: t.runTargetId },
           data: { phase: 'diff', queried: r.extracted, unstagedUnchanged: r.unstagedUnchanged },
         });
-        return { extracted: r.extracted, labelled: r.labelled, merged: r.merged, objectUpsert, firstSync: r.firstSync };
+        return { extracted: r.extracted, labelled: r.labelled, merged: r.merged, objectUpsert, firstSync: r.firstSync, committedRows: r.committedRows };
       });
     },
 
@@ -144,6 +152,7 @@ export function createActivities(deps: ActivityDeps) {
       labelled: boolean;
       merged?: boolean;
       deletesConfirmed: boolean;
+      committedRows?: number | null;
       maxBatchSize?: number;
     }): Promise<DiffResult> {
       return guard(async () => {

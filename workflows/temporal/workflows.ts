@@ -59,6 +59,8 @@ export type TargetState = {
   labelled: boolean;
   /** The extract's streaming merge staged only the rows that need work. */
   merged?: boolean;
+  /** Committed rows the extract counted (null when it did not), for diff's mirror safety check. */
+  committedRows?: number | null;
   extracted: number;
   batches: number;
   /** Rows per batch for this target (known after diff). */
@@ -303,13 +305,14 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
           t.objectUpsert = r.objectUpsert;
           t.labelled = r.labelled;
           t.merged = r.merged;
+          t.committedRows = r.committedRows ?? null;
           t.phase = 'diff';
         }
       }
       if (t.phase === 'diff') {
         if (s.cancelled) t.phase = 'finalize';
         else {
-          const d = await long.diffTarget({ runTargetId: t.runTargetId, objectUpsert: t.objectUpsert, labelled: t.labelled, merged: t.merged ?? false, deletesConfirmed: false, ...batchCap });
+          const d = await long.diffTarget({ runTargetId: t.runTargetId, objectUpsert: t.objectUpsert, labelled: t.labelled, merged: t.merged ?? false, deletesConfirmed: false, committedRows: t.committedRows ?? null, ...batchCap });
           t.batches = d.batches;
           t.batchSize = d.batchSize;
           t.held = d.heldDeletes;

@@ -202,5 +202,28 @@ for (const source of [duckdbSource(), postgresSource()]) {
       expect(r.counts).toMatchObject({ queried: ROWS, invalid: 2, unchanged: ROWS - 2, added: 0, changed: 0, removed: 0 });
       expect(r.ex.keyByKey).toBeLessThanOrEqual(compared(ROWS / 20, ROWS));
     });
+
+    it('holds mirror deletes when fewer than half of the committed rows come back, counting committed rows once', async () => {
+      await sql([`DELETE FROM people WHERE id > ${ROWS / 4}`]);
+      const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId, trigger: 'test' });
+      if (!pinned.ok) throw new Error(pinned.reason);
+      const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
+      const committed = (await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId])).rows[0]!.n;
+      const ex = await extract(deps, t, 'upsert', 1_000);
+      // With bucket digests the extract counted the committed rows; diff uses that count instead of counting again.
+      expect(ex.committedRows).toBe(source.digestsFirst ? committed : null);
+      await deps.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: ex.extracted, unstagedUnchanged: ex.unstagedUnchanged } });
+      const d = await diff(deps, t, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: false, committedRows: ex.committedRows, batchSize: 1_000 });
+      const gone = await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1 AND CAST(record_key AS int) > $2', [t.syncTargetId, ROWS / 4]);
+      expect(d.removed).toBe(gone.rows[0]!.n);
+      expect(d.removed).toBeGreaterThan(committed / 2);
+      expect(d.heldDeletes).toBe(d.removed);
+      expect(d.heldReason).toContain(`fewer than half of the ${committed} synced last time`);
+      await finalizeTarget(deps, { runTargetId: t.runTargetId });
+      await finalizeRun(deps, pinned.runId);
+      // Nothing was deleted: every committed row is still there.
+      const after = (await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId])).rows[0]!.n;
+      expect(after).toBe(committed);
+    });
   });
 }
