@@ -93,9 +93,19 @@ export type BucketPlan = {
   cleanRows: number;
 };
 
-/** Pulls digests one at a time from batches of lines. */
-async function* digests(batches: AsyncIterable<readonly string[]>): AsyncGenerator<Digest | null> {
-  for await (const lines of batches) for (const l of lines) yield parseDigestLine(l);
+/**
+ * Pulls digests one at a time from batches of lines. `committedRows` adds up
+ * the rows of committed digests, whose row count takes in their tainted rows
+ * (merge.ts committedDigests), unbucketed rows included.
+ */
+async function* digests(batches: AsyncIterable<readonly string[]>, committedRows = { n: 0 }): AsyncGenerator<Digest | null> {
+  for await (const lines of batches) {
+    for (const l of lines) {
+      const d = parseDigestLine(l);
+      committedRows.n += d ? d.rows : Number(l.split(':')[1]);
+      yield d;
+    }
+  }
 }
 
 /**
@@ -107,9 +117,12 @@ export async function planBuckets(
   warehouse: AsyncIterable<readonly string[]>,
   committed: AsyncIterable<readonly string[]>,
   bits: number,
+  /** Receives the committed side's row count (read to its end whatever the plan). */
+  tally: { committedRows: number } = { committedRows: 0 },
 ): Promise<BucketPlan | null> {
   const w = digests(warehouse);
-  const c = digests(committed);
+  const committedCount = { n: 0 };
+  const c = digests(committed, committedCount);
   const maxDirty = MAX_DIRTY_SHARE * 2 ** bits;
   const dirty: number[] = [];
   let cleanRows = 0;
@@ -148,6 +161,7 @@ export async function planBuckets(
         cd = await next(c, 'committed', b);
       }
     }
+    tally.committedRows = committedCount.n;
     if (unbucketed || dirty.length > maxDirty) return null;
     return { bits, dirty, cleanRows };
   } finally {

@@ -200,14 +200,12 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
   const reader = await deps.pool.connect();
   let failed = false;
   try {
-    const T0 = Date.now(); const lap = (m: string) => process.env.BF_TRACE && console.log('  trace', m, Date.now() - T0);
-    await createStaging(staging, t.runTargetId); lap('staging');
+    await createStaging(staging, t.runTargetId);
     const buckets = dialectSql(dialect).digestsFirst
-      ? await digestBuckets(t, dialect, reader)
+      ? await digestBuckets(deps, t, dialect, reader)
       : { knownMatches: await knownShared(t, dialect, 'match'), plan: null, committedRows: null };
     const knownMatches = buckets.knownMatches;
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
-    lap('buckets dirty=' + (buckets.plan ? JSON.stringify({clean: buckets.plan.cleanRows, dirty: buckets.plan.dirty.length}) : 'none'));
     const tally: MergeTally = { extracted: buckets.plan?.cleanRows ?? 0, unchanged: buckets.plan?.cleanRows ?? 0 };
     const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan), READ_BATCH);
     const merged = mergeByKey(
@@ -223,8 +221,8 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
       }
       onProgress?.(tally.extracted);
     };
-    await copyLines(staging, mergedRowsCopy(t.runTargetId), lines()); lap('merge+copy');
-    await analyzeStaging(staging, t.runTargetId); lap('analyze');
+    await copyLines(staging, mergedRowsCopy(t.runTargetId), lines());
+    await analyzeStaging(staging, t.runTargetId);
     // Removed rows are sent by match key, with their last payload: one index
     // probe each (a correlated subquery), where a join could make the planner
     // hash all of sync_state, whose statistics lag after a big sync.
@@ -233,7 +231,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
          SELECT s.match_value, s.payload FROM sync_state s WHERE s.sync_target_id = $2 AND s.record_key = r.record_key)
        WHERE r.run_target_id = $1 AND r.label = 'removed'`,
       [t.runTargetId, t.syncTargetId],
-    ); lap('removed');
+    );
     const keyByKey = tally.extracted - (buckets.plan?.cleanRows ?? 0);
     return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey, committedRows: buckets.committedRows };
   } catch (err) {
@@ -247,26 +245,40 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
 }
 
 /**
- * The shared match values, and which buckets of keys the merge must read
- * (buckets.ts; null for every row). PostgreSQL sums the committed digests
- * while the warehouse looks for shared match values.
+ * The shared match values, which buckets of keys the merge must read
+ * (buckets.ts; null for every row), and the committed row count. PostgreSQL
+ * sums the committed digests while the warehouse looks for shared match values.
  */
 async function digestBuckets(
+  deps: EngineDeps,
   t: LoadedTarget,
   dialect: HashDialect,
   reader: pg.PoolClient,
 ): Promise<{ knownMatches: string[] | null; plan: BucketPlan | null; committedRows: number }> {
-  const T0 = Date.now();
-  const [knownMatches, committed] = await Promise.all([
-    knownShared(t, dialect, 'match').then((x) => { process.env.BF_TRACE && console.log('  trace shared', Date.now() - T0); return x; }),
-    reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]).then((r) => {
-      const rows = r.rows[0]?.n ?? 0;
-      const bits = bucketBits(rows);
-      return { rows, bits, digests: startNow(committedDigests(reader, t.syncTargetId, bits)) };
-    }),
-  ]);
-  const plan = await planBuckets(linesOf(t.source, digestQuery(dialect, t.path, committed.bits, knownMatches), READ_BATCH), committed.digests, committed.bits);
-  return { knownMatches, plan, committedRows: committed.rows };
+  // Any bucket size gives the right answer, so an estimate of the committed
+  // rows serves to choose it; counting them first (half a second at 1M rows)
+  // would hold up both sides. The digests yield the exact count.
+  const bits = bucketBits(await estimateCommitted(deps, t, reader));
+  const committed = startNow(committedDigests(reader, t.syncTargetId, bits));
+  const knownMatches = await knownShared(t, dialect, 'match');
+  const tally = { committedRows: 0 };
+  const plan = await planBuckets(linesOf(t.source, digestQuery(dialect, t.path, bits, knownMatches), READ_BATCH), committed, bits, tally);
+  return { knownMatches, plan, committedRows: tally.committedRows };
+}
+
+/**
+ * About how many rows the sync target has committed: what the last finished
+ * run left valid in the warehouse, or a count when no run finished yet.
+ */
+async function estimateCommitted(deps: EngineDeps, t: LoadedTarget, reader: pg.PoolClient): Promise<number> {
+  const last = await deps.db.runTarget.findFirst({
+    where: { syncTargetId: t.syncTargetId, id: { not: t.runTargetId }, finishedAt: { not: null } },
+    orderBy: { finishedAt: 'desc' },
+    select: { queried: true, removed: true, invalid: true },
+  });
+  if (last) return Math.max(0, last.queried - last.removed - last.invalid);
+  const r = await reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]);
+  return r.rows[0]?.n ?? 0;
 }
 
 /**

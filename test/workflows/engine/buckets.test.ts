@@ -52,6 +52,16 @@ describe('planBuckets', () => {
     expect(await planBuckets(batches(['0:1:0:7', '1:1:0:7']), batches(['0:1:1:7', '1:1:0:7']), 4)).toEqual({ bits: 4, dirty: [0], cleanRows: 1 });
   });
 
+  it('counts the committed rows, tainted and unbucketed ones included, whatever the plan', async () => {
+    const tally = { committedRows: -1 };
+    // bucket:rows:rows without a digest:sum; 'none' holds rows without a bucket.
+    expect(await planBuckets(batches(['0:3:0:100']), batches(['0:3:1:100', '1:2:0:5'], ['none:4:4:0']), 4, tally)).toBeNull();
+    expect(tally.committedRows).toBe(9);
+    const plain = { committedRows: -1 };
+    expect(await planBuckets(batches(['0:3:0:100', '1:2:0:5']), batches(['0:3:0:100', '1:2:0:5']), 4, plain)).toEqual({ bits: 4, dirty: [], cleanRows: 5 });
+    expect(plain.committedRows).toBe(5);
+  });
+
   it('refuses digests out of bucket order or malformed', async () => {
     await expect(planBuckets(batches(['1:1:0:7', '0:1:0:7']), batches([]), 4)).rejects.toThrow(/not in bucket order/);
     await expect(planBuckets(batches(['x:1:0:7']), batches([]), 4)).rejects.toThrow(/malformed digest line/);
