@@ -41,9 +41,10 @@ function engine(deps: ActivityDeps): EngineDeps {
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   const started = Date.now();
   const name = Context.current().info.activityType;
+  const memory = env().LOG_LEVEL === 'debug' ? sampleMemory() : null;
   try {
     const result = await fn();
-    if (env().LOG_LEVEL === 'debug') console.log(`activity ${name} took ${Date.now() - started} ms, rss ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB`);
+    if (memory) console.log(`activity ${name} took ${Date.now() - started} ms, ${memory.report()}`);
     return result;
   } catch (err) {
     const fatal =
@@ -53,7 +54,38 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
       err instanceof DecryptError;
     if (fatal) throw ApplicationFailure.create({ message: (err as Error).message, type: 'EngineError', nonRetryable: true });
     throw err;
+  } finally {
+    memory?.stop();
   }
+}
+
+/**
+ * Debug logging: the process's memory every 100 ms while an activity runs, so
+ * its log line can say where a peak came from: V8's heap, memory held for
+ * JavaScript outside it (Buffers), or native memory (DuckDB, Temporal's core,
+ * code), which is the rest of the resident set.
+ */
+function sampleMemory() {
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, native: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.external = Math.max(peak.external, m.external);
+    peak.native = Math.max(peak.native, m.rss - m.heapTotal - m.external);
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  timer.unref();
+  const mb = (b: number) => Math.round(b / 2 ** 20);
+  return {
+    stop: () => clearInterval(timer),
+    report: () => {
+      sample();
+      return `rss ${mb(process.memoryUsage.rss())} MB; peak rss ${mb(peak.rss)}, V8 heap ${mb(peak.heapTotal)} (used ${mb(peak.heapUsed)}), external ${mb(peak.external)}, rest ${mb(peak.native)} MB`;
+    },
+  };
 }
 
 function heartbeater() {
