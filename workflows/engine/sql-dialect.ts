@@ -51,9 +51,17 @@ export type DialectSql = {
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const doubleQuoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** hash.ts canonicalNumber: shortest round-trip text in the common range, rounded plain digits outside it. */
-const numberCase = (x: string, common: string, rare: string) =>
-  `CASE WHEN ${x} IS NULL THEN NULL WHEN ${x} = 0 THEN '0' WHEN abs(${x}) >= 0.0001 AND abs(${x}) < 1e15 THEN ${common} ELSE ${rare} END`;
+/**
+ * hash.ts canonicalNumber: shortest round-trip text in the common range,
+ * rounded plain digits outside it. `e` is the value, `x` its cast to a double.
+ * The common range is tested first and NULL on the value itself: PostgreSQL
+ * evaluates every mention of `x` again (it converts NUMERIC to a double by way
+ * of text), so the usual value now costs three casts instead of five (1M
+ * NUMERIC(12, 2) values in PostgreSQL: 1,015 → 759 ms). Zero, NaN and infinities fall through to
+ * the later branches as before.
+ */
+const numberCase = (e: string, x: string, common: string, rare: string) =>
+  `CASE WHEN ${e} IS NULL THEN NULL WHEN abs(${x}) >= 0.0001 AND abs(${x}) < 1e15 THEN ${common} WHEN ${x} = 0 THEN '0' ELSE ${rare} END`;
 
 const boolText = (expr: string) => `CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' END`;
 
@@ -89,7 +97,7 @@ const duckdb: DialectSql = {
         // not a regular expression: 1M values 51 against 81 ms).
         const text = `CAST(${x} AS VARCHAR)`;
         const common = `CASE WHEN suffix(${text}, '.0') THEN left(${text}, length(${text}) - 2) ELSE ${text} END`;
-        return numberCase(x, common, rare);
+        return numberCase(e, x, common, rare);
       }
       case 'boolean':
         return boolText(e);
@@ -127,7 +135,7 @@ const postgres: DialectSql = {
       case 'number': {
         const x = `CAST(${e} AS DOUBLE PRECISION)`;
         const rare = `regexp_replace(regexp_replace(CAST(CAST(${x} AS NUMERIC(38, ${scale})) AS TEXT), '0+$', ''), '\\.$', '')`;
-        return numberCase(x, `CAST(${x} AS TEXT)`, rare);
+        return numberCase(e, x, `CAST(${x} AS TEXT)`, rare);
       }
       case 'boolean':
         return boolText(e);
@@ -168,7 +176,7 @@ const mysql: DialectSql = {
       case 'number': {
         const x = `CAST(${e} AS DOUBLE)`;
         const rare = `REGEXP_REPLACE(REGEXP_REPLACE(CAST(CAST(${x} AS DECIMAL(38, ${scale})) AS CHAR), '0+$', ''), ${mysqlLiteral('\\.$')}, '')`;
-        return numberCase(x, `CAST(${x} AS CHAR)`, rare);
+        return numberCase(e, x, `CAST(${x} AS CHAR)`, rare);
       }
       case 'boolean':
         return `CASE WHEN ${e} THEN 'true' WHEN NOT ${e} THEN 'false' END`;
