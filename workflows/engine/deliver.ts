@@ -53,16 +53,21 @@ export type DeliverOptions = {
 /** `staged` is how many rows this attempt found still to deliver (0 on a replay of a committed batch). */
 export type BatchResult = { batchNo: number; staged: number; accepted: number; rejected: number; exhausted: number; skipped: number };
 
-type StagedRow = {
-  record_key: string;
-  label: string | null;
-  match_value: string | null;
-  content_hash: string | null;
-  payload: string | null;
-  op: Operation;
-  external_id: string | null;
-  outcome: string | null;
-};
+/**
+ * A staged row as the batch query returns it: an array, not an object per row
+ * (delivery reads every row it sends, and the garbage collector's work grows
+ * with what a batch keeps alive).
+ */
+type StagedRow = [
+  recordKey: string,
+  label: string | null,
+  matchValue: string | null,
+  contentHash: string | null,
+  payload: string | null,
+  op: Operation,
+  externalId: string | null,
+  outcome: string | null,
+];
 
 /** Errors that no retry can fix: the run target stops with this message. */
 const FATAL_CODES = new Set(['auth', 'permission', 'config', 'schema_changed', 'unsupported']);
@@ -108,14 +113,16 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
   const caps = connector.capabilities;
   const result: BatchResult = { batchNo, staged: 0, accepted: 0, rejected: 0, exhausted: 0, skipped: 0 };
 
-  const staged = await deps.pool.query<StagedRow>(
-    `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM ${stagingTable(t.runTargetId)}
+  const staged = await deps.pool.query<StagedRow>({
+    text: `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM ${stagingTable(t.runTargetId)}
      WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
        AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = $2)
      ORDER BY record_key`,
-    [t.runTargetId, batchNo],
-  );
-  if (staged.rows.length === 0) {
+    values: [t.runTargetId, batchNo],
+    rowMode: 'array',
+  });
+  const stagedCount = staged.rows.length;
+  if (stagedCount === 0) {
     // Already committed (a replay, e.g. after the completion was lost): send
     // nothing, and report what the batch's rows ended as.
     const done = await deps.pool.query<{ accepted: number; rejected: number; exhausted: number; skipped: number }>(
@@ -130,24 +137,39 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
     );
     return { ...result, ...done.rows[0]! };
   }
-  result.staged = staged.rows.length;
+  result.staged = stagedCount;
 
   const fieldsOnlyIfEmpty = t.path.fields.filter((f) => f.onlyIfEmpty).map((f) => f.name);
-  const byKey = new Map<string, { row: WriteRow; staged: StagedRow }>();
-  for (const s of staged.rows) {
-    const fields = s.payload !== null && s.op !== 'delete' && s.op !== 'remove' ? payloadFromCanonical(t.path.fields, s.payload) : {};
+  // Only the rows to send outlive this loop; what the rest of the batch needs
+  // from the staged rows is gathered here.
+  const byKey = new Map<string, WriteRow>();
+  /** No row has an outcome from an earlier attempt. */
+  let untouched = true;
+  /** Every row was labelled 'added' (not in sync_state at diff time). */
+  let allNew = true;
+  const inDoubt = new Set<string>();
+  for (const [recordKey, label, matchValue, contentHash, payload, op, externalId, stagedOutcome] of staged.rows) {
+    const fields = payload !== null && op !== 'delete' && op !== 'remove' ? payloadFromCanonical(t.path.fields, payload) : {};
     const row: WriteRow = {
-      recordKey: s.record_key,
-      op: s.op,
+      recordKey,
+      op,
       fields,
-      match: { field: t.path.matchField, value: s.match_value ?? '' },
-      idempotencyKey: idempotencyKey(t.syncTargetId, s.record_key, s.content_hash, s.op),
+      match: { field: t.path.matchField, value: matchValue ?? '' },
+      idempotencyKey: idempotencyKey(t.syncTargetId, recordKey, contentHash, op),
     };
     // Assigned, not spread: a spread allocates an object per row, and delivery builds every row it sends.
-    if (s.external_id) row.externalId = s.external_id;
+    if (externalId) row.externalId = externalId;
     if (fieldsOnlyIfEmpty.length) row.setOnlyIfEmpty = fieldsOnlyIfEmpty;
-    byKey.set(s.record_key, { row, staged: s });
+    byKey.set(recordKey, row);
+    if (label !== 'added') allNew = false;
+    if (stagedOutcome !== null) {
+      untouched = false;
+      if (stagedOutcome === 'unknown') inDoubt.add(recordKey);
+    }
   }
+  // The batch's rows live on as WriteRows: let the query's arrays go now, not
+  // when this (suspended, long-running) function returns.
+  staged.rows.length = 0;
 
   const ledger = !deps.testing?.disableIntentLedger;
   const guardCreates = (op: Operation) => op === 'create' && (caps.writes === 'records' || (caps.writes === 'events' && !caps.idempotencyKey));
@@ -170,13 +192,13 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
     progress();
   };
   const outcome = (key: string, o: RowOutcome, extra: Partial<OutcomeRow> = {}): OutcomeRow => {
-    const entry = byKey.get(key)!;
+    const row = byKey.get(key)!;
     return {
       recordKey: key,
-      op: entry.row.op,
+      op: row.op,
       outcome: o,
       ...extra,
-      ...(o === 'rejected' || o === 'exhausted' ? { payloadExcerpt: excerpt(entry.row.fields) } : {}),
+      ...(o === 'rejected' || o === 'exhausted' ? { payloadExcerpt: excerpt(row.fields) } : {}),
     };
   };
 
@@ -188,7 +210,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
     let remaining = keys;
     for (let i = 0; i < retries && remaining.length; i++) {
       if (i > 0) await sleep(backoff(i, base, max), opts.signal);
-      const requests: LookupRequest[] = remaining.map((k) => ({ recordKey: k, match: byKey.get(k)!.row.match }));
+      const requests: LookupRequest[] = remaining.map((k) => ({ recordKey: k, match: byKey.get(k)!.match }));
       const results = await connector.lookup(requests, ctx);
       const hits: OutcomeRow[] = [];
       for (const r of results) {
@@ -205,20 +227,20 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
 
   // 1. Rows in doubt from an earlier attempt: settle them before sending anything.
   let pending = [...byKey.keys()];
-  const inDoubt = new Set(staged.rows.filter((s) => s.outcome === 'unknown').map((s) => s.record_key));
   if (ledger) {
-    for (const op of new Set(staged.rows.map((s) => s.op))) {
+    const rows = [...byKey.values()];
+    for (const op of new Set(rows.map((r) => r.op))) {
       if (!guardCreates(op)) continue;
-      const keys = staged.rows.filter((s) => s.op === op).map((s) => s.record_key);
+      const keys = rows.filter((r) => r.op === op).map((r) => r.recordKey);
       for (const k of await pendingIntents(deps, t, keys, op)) inDoubt.add(k);
     }
   }
   if (inDoubt.size) {
     const doubtful = [...inDoubt];
     // Existence proves a create happened; for upserts/updates it proves nothing, so those are simply re-sent (idempotent).
-    const lookupable = doubtful.filter((k) => canLookup && byKey.get(k)!.row.op === 'create');
+    const lookupable = doubtful.filter((k) => canLookup && byKey.get(k)!.op === 'create');
     const found = await resolveByLookup(lookupable);
-    const unsafe = doubtful.filter((k) => !found.has(k) && !canLookup && !resendUnknownSafely(byKey.get(k)!.row.op));
+    const unsafe = doubtful.filter((k) => !found.has(k) && !canLookup && !resendUnknownSafely(byKey.get(k)!.op));
     if (unsafe.length) {
       await final(
         unsafe.map((k) =>
@@ -241,7 +263,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
     // Rounds that only split groups do not count as attempts.
     let retried = false;
     for (const group of groups) {
-      const rows = group.map((k) => byKey.get(k)!.row);
+      const rows = group.map((k) => byKey.get(k)!);
       if (ledger) await writePendingIntents(deps, t, rows.filter((r) => guardCreates(r.op)));
       let results: RowResult[];
       try {
@@ -256,9 +278,9 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
         }
         if (e.applied === 'unknown') {
           await final(group.map((k) => outcome(k, 'unknown', { error: e.message })));
-          const found = await resolveByLookup(group.filter((k) => canLookup && byKey.get(k)!.row.op === 'create'));
+          const found = await resolveByLookup(group.filter((k) => canLookup && byKey.get(k)!.op === 'create'));
           const left = group.filter((k) => !found.has(k));
-          const unsafe = left.filter((k) => !canLookup && !resendUnknownSafely(byKey.get(k)!.row.op));
+          const unsafe = left.filter((k) => !canLookup && !resendUnknownSafely(byKey.get(k)!.op));
           if (unsafe.length) {
             await final(
               unsafe.map((k) =>
@@ -286,9 +308,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
         continue;
       }
 
-      const untouched = group.length === staged.rows.length && staged.rows.every((x) => x.outcome === null);
-      if (untouched && allAcceptedInOrder(group, results)) {
-        const allNew = staged.rows.every((x) => x.label === 'added');
+      if (untouched && group.length === stagedCount && allAcceptedInOrder(group, results)) {
         await commitWholeBatch(deps, t, batchNo, rows[0]!.op, group, ledger && guardCreates(rows[0]!.op), allNew);
         result.accepted += group.length;
         done += group.length;
@@ -315,9 +335,9 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
         ...unknown.map((k) => outcome(k, 'unknown', { error: 'the destination returned no result for this row' })),
       ]);
       // A row without a result may have been applied: look it up before sending again.
-      const found = await resolveByLookup(unknown.filter((k) => byKey.get(k)!.row.op === 'create'));
-      const again = [...retry, ...unknown.filter((k) => !found.has(k) && resendUnknownSafely(byKey.get(k)!.row.op))];
-      const unsafe = unknown.filter((k) => !found.has(k) && !resendUnknownSafely(byKey.get(k)!.row.op));
+      const found = await resolveByLookup(unknown.filter((k) => byKey.get(k)!.op === 'create'));
+      const again = [...retry, ...unknown.filter((k) => !found.has(k) && resendUnknownSafely(byKey.get(k)!.op))];
+      const unsafe = unknown.filter((k) => !found.has(k) && !resendUnknownSafely(byKey.get(k)!.op));
       if (unsafe.length) await final(unsafe.map((k) => outcome(k, 'exhausted', { error: 'no result returned; not sent again to avoid a duplicate' })));
       if (again.length) {
         nextGroups.push(again);
