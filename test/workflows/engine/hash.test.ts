@@ -119,6 +119,37 @@ describe('canonical encoding (Node)', () => {
     expect(payloadFromCanonical([...fields], encodeCanonical(['', '0']))).toEqual({ a: '', b: 0 });
   });
 
+  it('builds the same payload, keys in mapping order, whether every field is present or some are left out', () => {
+    const fields = [
+      { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+      { name: 'ltv', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
+      { name: 'say "hi"\u2028', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+      { name: 'tags', type: 'string_array', whenNull: 'send_null', onlyIfEmpty: false },
+      { name: '0', type: 'integer', whenNull: 'send_null', onlyIfEmpty: false },
+    ] as const;
+    const plan = [...fields];
+    const full = payloadFromCanonical(plan, encodeCanonical(['a@b.co', '1.5', 'x', '["p","q"]', '3']));
+    expect(full).toEqual({ email: 'a@b.co', ltv: 1.5, 'say "hi"\u2028': 'x', tags: ['p', 'q'], 0: 3 });
+    expect(Object.getPrototypeOf(full)).toBe(Object.prototype);
+    const sparse = payloadFromCanonical(plan, encodeCanonical(['a@b.co', null, null, null, '3']));
+    expect(sparse).toEqual({ email: 'a@b.co', 'say "hi"\u2028': null, tags: null, 0: 3 });
+    // The same key order as one assignment per field would give (integer-like keys first, as JavaScript orders them).
+    expect(Object.keys(full)).toEqual(['0', 'email', 'ltv', 'say "hi"\u2028', 'tags']);
+    expect(Object.keys(sparse)).toEqual(['0', 'email', 'say "hi"\u2028', 'tags']);
+  });
+
+  it('builds a payload with a field named __proto__ as an own property, not a prototype', () => {
+    const fields = [
+      { name: '__proto__', type: 'json', whenNull: 'send_null', onlyIfEmpty: false },
+      { name: 'b', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+    ] as const;
+    const p = payloadFromCanonical([...fields], encodeCanonical(['{"polluted":true}', 'x']));
+    expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(p, '__proto__')?.value).toEqual({ polluted: true });
+    expect(JSON.parse(JSON.stringify(p))).toEqual(JSON.parse('{"__proto__":{"polluted":true},"b":"x"}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('changes the hash when the mapping signature changes', () => {
     const c = encodeCanonical(['x']);
     expect(contentHash('a:string:send_null:0', c)).not.toEqual(contentHash('b:string:send_null:0', c));
