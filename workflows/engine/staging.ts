@@ -99,8 +99,24 @@ export async function upgradeStaging(db: Queryable): Promise<number> {
 
 /** Writes every line (without trailing newline) of every batch; returns the line count. */
 export async function copyLines(client: pg.PoolClient, sql: string, batches: AsyncIterable<readonly string[]>): Promise<number> {
-  const stream = client.query(copyFrom(sql));
   let count = 0;
+  await copyText(
+    client,
+    sql,
+    (async function* () {
+      for await (const batch of batches) {
+        if (batch.length === 0) continue;
+        count += batch.length;
+        yield `${batch.join('\n')}\n`;
+      }
+    })(),
+  );
+  return count;
+}
+
+/** Writes text chunks, each of whole newline-terminated lines, with backpressure. */
+export async function copyText(client: pg.PoolClient, sql: string, chunks: AsyncIterable<string>): Promise<void> {
+  const stream = client.query(copyFrom(sql));
   let failure: Error | null = null;
   const failed = new Promise<never>((_, reject) => {
     stream.once('error', (err: Error) => {
@@ -111,11 +127,9 @@ export async function copyLines(client: pg.PoolClient, sql: string, batches: Asy
   failed.catch(() => {});
   const finished = new Promise<void>((resolve) => stream.once('finish', () => resolve()));
   try {
-    for await (const batch of batches) {
+    for await (const chunk of chunks) {
       if (failure) throw failure;
-      if (batch.length === 0) continue;
-      count += batch.length;
-      const chunk = `${batch.join('\n')}\n`;
+      if (chunk.length === 0) continue;
       if (!stream.write(chunk)) {
         await Promise.race([new Promise<void>((resolve) => stream.once('drain', () => resolve())), failed]);
       }
@@ -126,5 +140,4 @@ export async function copyLines(client: pg.PoolClient, sql: string, batches: Asy
     stream.destroy(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
-  return count;
 }

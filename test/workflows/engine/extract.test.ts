@@ -161,6 +161,63 @@ for (const source of [duckdbSource(), postgresSource()]) {
       await source.teardown();
     });
 
+    it('a first sync stages every row: valid ones labelled in batches of the batch size, invalid ones unlabelled', async () => {
+      // Its own pipeline over the same table, with NULL keys spread through it and one shared key.
+      const text = source.connector === 'duckdb' ? 'VARCHAR' : 'TEXT';
+      const key = `CASE WHEN id % 997 = 0 THEN NULL WHEN id = 1500 THEN '1499' ELSE CAST(id AS ${text}) END`;
+      const own = await deps.db.pipeline.findUniqueOrThrow({ where: { id: pipelineId }, include: { versions: true } });
+      const plan = own.versions[0]!.plan as { paths: { source: { connectionId: string }; destination: { connectionId: string } }[] };
+      const { pipeline } = await createPipelineWithPlan(deps.db, own.workspaceId, () => [
+        {
+          id: 'dest',
+          source: { connectionId: plan.paths[0]!.source.connectionId, dialect: source.connector },
+          sql: `SELECT ${key} AS "${RECORD_KEY_COLUMN}", email, score FROM people`,
+          fields: [
+            { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+            { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
+          ],
+          matchField: 'email',
+          destination: { connectionId: plan.paths[0]!.destination.connectionId, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+        },
+      ]);
+      const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
+      if (!pinned.ok) throw new Error(pinned.reason);
+      const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
+      const ex = await extract(deps, t, 'upsert', 300);
+      expect(ex).toMatchObject({ firstSync: true, labelled: true, extracted: ROWS });
+
+      const groups = await deps.pool.query<{ batch_no: number | null; label: string | null; op: string | null; invalid: string | null; n: number }>(
+        `SELECT batch_no, label, op, invalid, count(*)::int AS n FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1
+         GROUP BY 1, 2, 3, 4 ORDER BY 1 NULLS LAST, 4`,
+        [t.runTargetId],
+      );
+      const nullKeys = Math.floor(ROWS / 997);
+      const valid = ROWS - nullKeys - 2;
+      const batches = Math.ceil(valid / 300);
+      expect(groups.rows).toEqual([
+        ...Array.from({ length: batches }, (_, b) => ({ batch_no: b, label: 'added', op: 'upsert', invalid: null, n: b < batches - 1 ? 300 : valid - 300 * (batches - 1) })),
+        { batch_no: null, label: null, op: null, invalid: 'duplicate_key', n: 2 },
+        { batch_no: null, label: null, op: null, invalid: 'null_key', n: nullKeys },
+      ]);
+      // Every line kept its own values (lines are joined in runs, not one by one).
+      const sample = await deps.pool.query<{ record_key: string; match_value: string }>(
+        `SELECT record_key, match_value FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1 AND record_key IN ('1', '300', '301', '998', '1499', '${ROWS}')
+         ORDER BY CAST(record_key AS int), match_value`,
+        [t.runTargetId],
+      );
+      expect(sample.rows).toEqual([
+        { record_key: '1', match_value: 'user1@example.com' },
+        { record_key: '300', match_value: 'user300@example.com' },
+        { record_key: '301', match_value: 'user301@example.com' },
+        { record_key: '998', match_value: 'user998@example.com' },
+        { record_key: '1499', match_value: 'user1499@example.com' },
+        { record_key: '1499', match_value: 'user1500@example.com' },
+        { record_key: String(ROWS), match_value: `user${ROWS}@example.com` },
+      ]);
+      await finalizeTarget(deps, { runTargetId: t.runTargetId });
+      await finalizeRun(deps, pinned.runId);
+    });
+
     it('first sync, then an unchanged run (with digests, no row is compared key by key)', async () => {
       const first = await runOnce();
       expect(first.ex).toMatchObject({ firstSync: true, extracted: ROWS, keyByKey: null });
