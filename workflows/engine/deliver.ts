@@ -227,13 +227,10 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
 
   // 1. Rows in doubt from an earlier attempt: settle them before sending anything.
   let pending = [...byKey.keys()];
-  if (ledger) {
-    const rows = [...byKey.values()];
-    for (const op of new Set(rows.map((r) => r.op))) {
-      if (!guardCreates(op)) continue;
-      const keys = rows.filter((r) => r.op === op).map((r) => r.recordKey);
-      for (const k of await pendingIntents(deps, t, keys, op)) inDoubt.add(k);
-    }
+  // Only creates go through the intent ledger (guardCreates).
+  if (ledger && guardCreates('create')) {
+    const creates = pending.filter((k) => byKey.get(k)!.op === 'create');
+    for (const k of await pendingIntents(deps, t, creates, 'create')) inDoubt.add(k);
   }
   if (inDoubt.size) {
     const doubtful = [...inDoubt];

@@ -203,7 +203,7 @@ export function valueFromCanonical(type: FieldType, text: string): JsonValue {
 
 /** The payload to send: typed fields, with NULLs sent or omitted as mapped. */
 export function payloadFromCanonical(fields: readonly TPlanField[], canonical: string): Record<string, JsonValue> {
-  // One scratch array each for every call: delivery decodes rows one at a time.
+  // Scratch arrays shared by every call: delivery decodes rows one at a time.
   const texts = scratchTexts;
   decodeInto(canonical, fields.length, texts);
   const make = payloadMaker(fields);

@@ -57,8 +57,8 @@ const doubleQuoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * The common range is tested first and NULL on the value itself: PostgreSQL
  * evaluates every mention of `x` again (it converts NUMERIC to a double by way
  * of text), so the usual value now costs three casts instead of five (1M
- * NUMERIC(12, 2) values in PostgreSQL: 1,015 → 759 ms). Zero, NaN and infinities fall through to
- * the later branches as before.
+ * NUMERIC(12, 2) values in PostgreSQL: 1,015 → 759 ms). Zero, NaN and
+ * infinities fall through to the later branches as before.
  */
 const numberCase = (e: string, x: string, common: string, rare: string) =>
   `CASE WHEN ${e} IS NULL THEN NULL WHEN abs(${x}) >= 0.0001 AND abs(${x}) < 1e15 THEN ${common} WHEN ${x} = 0 THEN '0' ELSE ${rare} END`;

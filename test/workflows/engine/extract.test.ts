@@ -112,6 +112,8 @@ for (const source of [duckdbSource(), postgresSource()]) {
     const compared = (few: number, all: number) => (source.digestsFirst ? few : all);
     let deps: EngineDeps;
     let pipelineId: string;
+    /** The workspace and connections the pipelines run with. */
+    let ids: { workspaceId: string; sourceId: string; sinkId: string };
     const sql = (statements: string[]) => source.sql(statements);
 
     /** One run through the engine's phases; returns the extract's result, the labels staged and the final counts. */
@@ -155,6 +157,7 @@ for (const source of [duckdbSource(), postgresSource()]) {
         },
       ]);
       pipelineId = pipeline.id;
+      ids = { workspaceId: workspace.id, sourceId: src.id, sinkId: sink.id };
     });
 
     afterAll(async () => {
@@ -165,19 +168,17 @@ for (const source of [duckdbSource(), postgresSource()]) {
       // Its own pipeline over the same table, with NULL keys spread through it and one shared key.
       const text = source.connector === 'duckdb' ? 'VARCHAR' : 'TEXT';
       const key = `CASE WHEN id % 997 = 0 THEN NULL WHEN id = 1500 THEN '1499' ELSE CAST(id AS ${text}) END`;
-      const own = await deps.db.pipeline.findUniqueOrThrow({ where: { id: pipelineId }, include: { versions: true } });
-      const plan = own.versions[0]!.plan as { paths: { source: { connectionId: string }; destination: { connectionId: string } }[] };
-      const { pipeline } = await createPipelineWithPlan(deps.db, own.workspaceId, () => [
+      const { pipeline } = await createPipelineWithPlan(deps.db, ids.workspaceId, () => [
         {
           id: 'dest',
-          source: { connectionId: plan.paths[0]!.source.connectionId, dialect: source.connector },
+          source: { connectionId: ids.sourceId, dialect: source.connector },
           sql: `SELECT ${key} AS "${RECORD_KEY_COLUMN}", email, score FROM people`,
           fields: [
             { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
             { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
           ],
           matchField: 'email',
-          destination: { connectionId: plan.paths[0]!.destination.connectionId, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+          destination: { connectionId: ids.sinkId, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
         },
       ]);
       const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
