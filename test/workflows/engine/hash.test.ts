@@ -51,6 +51,12 @@ const GOLDEN: Golden[] = [
   { type: 'number', js: 999999999999999.9, sql: { duckdb: 'CAST(999999999999999.9 AS DOUBLE)', postgres: 'CAST(999999999999999.9 AS DOUBLE PRECISION)', mysql: 'CAST(999999999999999.9 AS DOUBLE)' }, expected: '999999999999999.9' },
   { type: 'number', js: 1e15, sql: { duckdb: 'CAST(1e15 AS DOUBLE)', postgres: 'CAST(1e15 AS DOUBLE PRECISION)', mysql: 'CAST(1e15 AS DOUBLE)' }, expected: '1000000000000000' },
   { type: 'number', js: '-2.50', sql: { duckdb: 'CAST(-2.5 AS DECIMAL(12, 2))', postgres: 'CAST(-2.5 AS NUMERIC(12, 2))', mysql: 'CAST(-2.5 AS DECIMAL(12, 2))' }, expected: '-2.5' },
+  // Integral values in the common range (printed from a BIGINT on DuckDB).
+  { type: 'number', js: -7, sql: { duckdb: 'CAST(-7 AS DOUBLE)', postgres: 'CAST(-7 AS DOUBLE PRECISION)', mysql: 'CAST(-7 AS DOUBLE)' }, expected: '-7' },
+  { type: 'number', js: '-42.00', sql: { duckdb: 'CAST(-42 AS DECIMAL(12, 2))', postgres: 'CAST(-42 AS NUMERIC(12, 2))', mysql: 'CAST(-42 AS DECIMAL(12, 2))' }, expected: '-42' },
+  { type: 'number', js: 123456789012345, sql: { duckdb: 'CAST(123456789012345 AS DOUBLE)', postgres: 'CAST(123456789012345 AS DOUBLE PRECISION)', mysql: 'CAST(123456789012345 AS DOUBLE)' }, expected: '123456789012345' },
+  { type: 'number', js: 999999999999999, sql: { duckdb: 'CAST(999999999999999 AS DOUBLE)', postgres: 'CAST(999999999999999 AS DOUBLE PRECISION)', mysql: 'CAST(999999999999999 AS DOUBLE)' }, expected: '999999999999999' },
+  { type: 'number', js: 1e14, sql: { duckdb: 'CAST(1e14 AS DOUBLE)', postgres: 'CAST(1e14 AS DOUBLE PRECISION)', mysql: 'CAST(1e14 AS DOUBLE)' }, expected: '100000000000000' },
   { type: 'number', js: null, sql: { duckdb: 'CAST(NULL AS DECIMAL(12, 2))', postgres: 'CAST(NULL AS NUMERIC(12, 2))', mysql: 'CAST(NULL AS DECIMAL(12, 2))' }, expected: null },
   { type: 'boolean', js: true, sql: { duckdb: 'true', postgres: 'true', mysql: 'TRUE' }, expected: 'true' },
   { type: 'boolean', js: false, sql: { duckdb: 'false', postgres: 'false', mysql: 'FALSE' }, expected: 'false' },
