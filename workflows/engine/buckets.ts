@@ -21,6 +21,7 @@
  * for sync_state and its migration (test/workflows/engine/buckets.test.ts).
  */
 import { createHash } from 'node:crypto';
+import { Cursor } from './cursor';
 import { EngineError } from './target';
 import { dialectSql, type HashDialect } from './sql-dialect';
 
@@ -73,16 +74,49 @@ export function sqlBucketOf(bucketExpr: string, bits: number): string {
 type Digest = { bucket: number; rows: number; sum: string; tainted: number };
 
 /**
+ * The number written in l[from, to) with decimal digits only, or -1 when that
+ * is empty or holds anything else. For counts and buckets (below 2^53).
+ */
+function digitsAt(l: string, from: number, to: number): number {
+  if (to <= from) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = l.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Whether l from `from` on is one or more decimal digits. */
+function allDigits(l: string, from: number): boolean {
+  if (from >= l.length) return false;
+  for (let i = from; i < l.length; i++) {
+    const c = l.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
  * A digest line, `bucket:rows:tainted:sum` (extract-sql.ts digestQuery,
  * merge.ts committedDigests), or null for committed rows without a bucket.
+ * Read by position, not split and matched: a run reads two lines per bucket,
+ * over a hundred thousand each side at a million rows.
  */
 export function parseDigestLine(l: string): Digest | null {
   if (l.startsWith('none:')) return null;
-  const [b, rows, tainted, sum] = l.split(':');
-  if (sum === undefined || !/^\d+$/.test(b!) || !/^\d+$/.test(rows!) || !/^\d+$/.test(tainted!) || !/^\d+$/.test(sum)) {
+  const a = l.indexOf(':');
+  const b = l.indexOf(':', a + 1);
+  const c = a < 0 || b < 0 ? -1 : l.indexOf(':', b + 1);
+  const bucket = digitsAt(l, 0, a);
+  const rows = digitsAt(l, a + 1, b);
+  const tainted = digitsAt(l, b + 1, c);
+  // The sum may exceed 2^53: it stays text, checked to be digits only.
+  if (c < 0 || bucket < 0 || rows < 0 || tainted < 0 || !allDigits(l, c + 1)) {
     throw new EngineError(`buckets: malformed digest line ${JSON.stringify(l.slice(0, 80))} — this is a bug; report it`);
   }
-  return { bucket: Number(b), rows: Number(rows), sum, tainted: Number(tainted) };
+  return { bucket, rows, sum: l.slice(c + 1), tainted };
 }
 
 export type BucketPlan = {
@@ -94,17 +128,40 @@ export type BucketPlan = {
 };
 
 /**
- * Pulls digests one at a time from batches of lines. `committedRows` adds up
- * the rows of committed digests, whose row count takes in their tainted rows
- * (merge.ts committedDigests), unbucketed rows included.
+ * Digests one at a time from batches of lines; 'end' after the last. A
+ * promise only when a batch runs out. `committedRows` adds up the rows of
+ * committed digests, whose row count takes in their tainted rows (merge.ts
+ * committedDigests), unbucketed rows included.
  */
-async function* digests(batches: AsyncIterable<readonly string[]>, committedRows = { n: 0 }): AsyncGenerator<Digest | null> {
-  for await (const lines of batches) {
-    for (const l of lines) {
-      const d = parseDigestLine(l);
-      committedRows.n += d ? d.rows : Number(l.split(':')[1]);
-      yield d;
+class Digests {
+  readonly lines: Cursor<string>;
+  rows = 0;
+  private last = -1;
+  constructor(
+    batches: AsyncIterable<readonly string[]>,
+    private readonly side: string,
+  ) {
+    this.lines = new Cursor(batches[Symbol.asyncIterator]());
+  }
+
+  next(): Digest | null | 'end' | Promise<Digest | null | 'end'> {
+    const l = this.lines.next();
+    return l instanceof Promise ? l.then((x) => this.parse(x)) : this.parse(l);
+  }
+
+  private parse(l: string | null): Digest | null | 'end' {
+    if (l === null) return 'end';
+    const d = parseDigestLine(l);
+    if (d === null) {
+      // Unbucketed committed rows sort last.
+      this.rows += Number(l.split(':')[1]);
+      this.last = Number.MAX_SAFE_INTEGER;
+      return null;
     }
+    if (d.bucket <= this.last) throw new EngineError(`buckets: ${this.side} digests are not in bucket order — this is a bug; report it`);
+    this.last = d.bucket;
+    this.rows += d.rows;
+    return d;
   }
 }
 
@@ -120,52 +177,54 @@ export async function planBuckets(
   /** Receives the committed side's row count (read to its end whatever the plan). */
   tally: { committedRows: number } = { committedRows: 0 },
 ): Promise<BucketPlan | null> {
-  const w = digests(warehouse);
-  const committedCount = { n: 0 };
-  const c = digests(committed, committedCount);
+  const w = new Digests(warehouse, 'warehouse');
+  const c = new Digests(committed, 'committed');
   const maxDirty = MAX_DIRTY_SHARE * 2 ** bits;
   const dirty: number[] = [];
   let cleanRows = 0;
-  const next = async (it: AsyncGenerator<Digest | null>, side: string, last: number): Promise<Digest | null | 'end'> => {
-    const r = await it.next();
-    if (r.done) return 'end';
-    if (r.value && r.value.bucket <= last) throw new EngineError(`buckets: ${side} digests are not in bucket order — this is a bug; report it`);
-    return r.value;
-  };
   // Both streams are read to their end, which leaves the connections reusable.
   let unbucketed = false;
   try {
-    let wd = await next(w, 'warehouse', -1);
-    let cd = await next(c, 'committed', -1);
+    // Awaits only when a batch runs out.
+    let v = w.next();
+    let wd = v instanceof Promise ? await v : v;
+    v = c.next();
+    let cd = v instanceof Promise ? await v : v;
     while (wd !== 'end' || cd !== 'end') {
       if (wd === null) throw new EngineError('buckets: the warehouse returned a digest without a bucket — this is a bug; report it');
+      let advanceW = false;
+      let advanceC = false;
       if (cd === null) {
         // Committed rows without a bucket (they sort last): count them out.
         unbucketed = true;
-        cd = await next(c, 'committed', Number.MAX_SAFE_INTEGER - 1);
-        continue;
-      }
-      if (cd === 'end' || (wd !== 'end' && wd.bucket < cd.bucket)) {
+        advanceC = true;
+      } else if (cd === 'end' || (wd !== 'end' && wd.bucket < cd.bucket)) {
         // Only the warehouse has rows here: all added.
         dirty.push((wd as Digest).bucket);
-        wd = await next(w, 'warehouse', (wd as Digest).bucket);
+        advanceW = true;
       } else if (wd === 'end' || cd.bucket < wd.bucket) {
         // Only the committed state has rows here: all removed.
         dirty.push(cd.bucket);
-        cd = await next(c, 'committed', cd.bucket);
+        advanceC = true;
       } else {
         if (wd.tainted === 0 && cd.tainted === 0 && wd.rows === cd.rows && wd.sum === cd.sum) cleanRows += wd.rows;
         else dirty.push(wd.bucket);
-        const b = wd.bucket;
-        wd = await next(w, 'warehouse', b);
-        cd = await next(c, 'committed', b);
+        advanceW = advanceC = true;
+      }
+      if (advanceW) {
+        v = w.next();
+        wd = v instanceof Promise ? await v : v;
+      }
+      if (advanceC) {
+        v = c.next();
+        cd = v instanceof Promise ? await v : v;
       }
     }
-    tally.committedRows = committedCount.n;
+    tally.committedRows = c.rows;
     if (unbucketed || dirty.length > maxDirty) return null;
     return { bits, dirty, cleanRows };
   } finally {
     // After an error: ends both queries.
-    await Promise.all([w.return(undefined), c.return(undefined)]);
+    await Promise.all([w.lines.close(), c.lines.close()]);
   }
 }

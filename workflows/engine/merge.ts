@@ -19,6 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { sqlBucketOf } from './buckets';
+import { Cursor } from './cursor';
 import type { BucketFilter } from './extract-sql';
 import { EngineError } from './target';
 
@@ -78,41 +79,6 @@ export function parseWarehouseLine(l: string): WarehouseRow {
   const colon = l.indexOf(':', 1);
   if (colon < 0) throw new EngineError(`merge: malformed warehouse line ${JSON.stringify(l.slice(0, 80))}`);
   return { flag: l[0]!, hash: l.slice(1, colon), key: l.slice(colon + 1) };
-}
-
-/** Pulls items one at a time from batches, without an await while a batch lasts. */
-class Cursor<T> {
-  private buf: readonly T[] = [];
-  private i = 0;
-  private done = false;
-  constructor(private readonly it: AsyncIterator<readonly T[]>) {}
-
-  next(): T | null | Promise<T | null> {
-    if (this.i < this.buf.length) return this.buf[this.i++]!;
-    return this.refill();
-  }
-
-  /** Ends the underlying stream early (releases its connection). */
-  async close(): Promise<void> {
-    if (!this.done) {
-      this.done = true;
-      await this.it.return?.();
-    }
-  }
-
-  private async refill(): Promise<T | null> {
-    while (this.i >= this.buf.length) {
-      if (this.done) return null;
-      const r = await this.it.next();
-      if (r.done) {
-        this.done = true;
-        return null;
-      }
-      this.buf = r.value;
-      this.i = 0;
-    }
-    return this.buf[this.i++]!;
-  }
 }
 
 const OUT_BATCH = 5_000;

@@ -65,6 +65,23 @@ describe('planBuckets', () => {
   it('refuses digests out of bucket order or malformed', async () => {
     await expect(planBuckets(batches(['1:1:0:7', '0:1:0:7']), batches([]), 4)).rejects.toThrow(/not in bucket order/);
     await expect(planBuckets(batches(['x:1:0:7']), batches([]), 4)).rejects.toThrow(/malformed digest line/);
+    for (const bad of ['1:1:0:', '1:1:0', '1::0:7', '1:1:0:7:8', '1:1:0:-5', '1:1:x:7', ':1:0:7', '1:1:0:7 ']) {
+      await expect(planBuckets(batches(['0:1:0:7', bad]), batches(['0:1:0:7']), 4), bad).rejects.toThrow(/malformed digest line/);
+    }
+    // Committed digests after an unbucketed line are out of order too.
+    await expect(planBuckets(batches([]), batches(['none:1:0:3', '4:1:0:7']), 4)).rejects.toThrow(/not in bucket order/);
+  });
+
+  it('reads every line of batches that arrive one by one or all at once alike', async () => {
+    const w = Array.from({ length: 5000 }, (_, b) => `${b}:2:0:${1_000_000_007 * b}`);
+    const c = w.map((l, b) => (b % 7 === 0 ? `${b}:2:0:${1_000_000_007 * b + 1}` : l));
+    const dirty = w.map((_, b) => b).filter((b) => b % 7 === 0);
+    const oneByOne = (lines: string[]) => batches(...lines.map((l) => [l]));
+    for (const [wb, cb] of [[batches(w), batches(c)], [oneByOne(w), oneByOne(c)], [batches(w.slice(0, 17), w.slice(17)), oneByOne(c)]] as const) {
+      const tally = { committedRows: 0 };
+      expect(await planBuckets(wb, cb, 13, tally)).toEqual({ bits: 13, dirty, cleanRows: 2 * (5000 - dirty.length) });
+      expect(tally.committedRows).toBe(10000);
+    }
   });
 
   it('sizes buckets to about 8 committed rows, between 1 and 2^20 buckets', () => {
