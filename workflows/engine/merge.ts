@@ -127,8 +127,9 @@ export async function* mergeByKey(
   };
 
   try {
-    let pending = await syncW();
-    let com = await syncC();
+    // Both queries start now: each side sorts before its first row, and the
+    // committed side would otherwise wait for the warehouse's first batch.
+    let [pending, com] = await Promise.all([syncW(), syncC()]);
     let v: WarehouseRow | CommittedRow | null | Promise<WarehouseRow | CommittedRow | null>;
     while (pending) {
       const cur = pending;

@@ -28,6 +28,27 @@ describe('compareKeys (UTF-8 byte order)', () => {
 });
 
 describe('mergeByKey', () => {
+  it('asks both sides for their first rows at once (each sorts before its first row)', async () => {
+    let committedAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (committedAsked = resolve));
+    // The warehouse answers only once the committed side has been asked: a merge
+    // that waited for the warehouse's first batch before asking would never end.
+    async function* warehouse() {
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2_000).unref());
+      if ((await Promise.race([asked.then(() => 'asked' as const), timeout])) === 'timeout') throw new Error('the committed side was not asked');
+      yield [w('a', 'h1'), w('b', 'NEW')];
+    }
+    async function* committed(): AsyncGenerator<CommittedRow[]> {
+      committedAsked();
+      yield [['a', 'h1', null], ['b', 'h2', 'ext-b']];
+    }
+    const tally: MergeTally = { extracted: 0, unchanged: 0 };
+    const rows: MergedRow[] = [];
+    for await (const b of mergeByKey(warehouse(), committed(), { detectChanges: true, detectRemovals: true }, tally)) rows.push(...b);
+    expect(rows).toEqual([{ key: 'b', hash: 'NEW', externalId: 'ext-b', label: 'changed', invalid: null }]);
+    expect(tally).toEqual({ extracted: 2, unchanged: 1 });
+  });
+
   it('labels added, changed and removed rows and only counts unchanged ones', async () => {
     const { rows, tally } = await merge(
       [w('a', 'h1'), w('b', 'h2'), w('c', 'NEW'), w('e', 'h5')],
