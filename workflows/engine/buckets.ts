@@ -3,7 +3,11 @@
  *
  * Every record key falls in a bucket (the first 20 bits of md5(key)). A
  * bucket's digest is its row count and the sum of its rows' row digests, a
- * 60-bit hash of (key, content hash). The warehouse computes the digests of
+ * 60-bit hash of the row: where the warehouse has a fast hash of its own
+ * (DialectSql.rowHash, DuckDB), of the key and the mapped columns' values as
+ * the warehouse holds them, salted with the field list (extract-sql.ts); else
+ * the md5 of (key, content hash), which costs the warehouse the canonical text
+ * and two md5s a row. The warehouse computes the digests of
  * its rows in one GROUP BY; sync_state keeps each committed row's bucket and
  * row digest (written by commit.ts), so PostgreSQL sums them without hashing.
  * A bucket whose digests agree holds the same keys with the same hashes on
@@ -16,9 +20,13 @@
  * reported as before. Two different sets of rows agree only if their 60-bit
  * sums collide: about one chance in 10^18 for each bucket that changed.
  *
- * Node, DuckDB, PostgreSQL and MySQL compute the same numbers: golden tests
- * prove it for the warehouses (test/workflows/engine/extract-sql.test.ts) and
- * for sync_state and its migration (test/workflows/engine/buckets.test.ts).
+ * Node, DuckDB, PostgreSQL and MySQL compute the same buckets and md5 row
+ * digests: golden tests prove it for the warehouses
+ * (test/workflows/engine/extract-sql.test.ts) and for sync_state and its
+ * migration (test/workflows/engine/buckets.test.ts). A native row digest only
+ * its warehouse computes: the payload query returns it with the payload, so
+ * the commit stores the digest of the row it sent, and the merge replaces
+ * committed digests that are not the warehouse's (merge.ts, `digests`).
  */
 import { createHash } from 'node:crypto';
 import { Cursor } from './cursor';

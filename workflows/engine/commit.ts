@@ -182,6 +182,21 @@ export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo:
   }
 }
 
+/**
+ * Replaces committed row digests with the warehouse's for rows the merge found
+ * unchanged (merge.ts, StaleDigest), where the committed content hash is still
+ * the one compared. Only the digest changes: what was sent stays as it was.
+ */
+export async function refreshDigests(deps: EngineDeps, syncTargetId: string, stale: readonly (readonly [string, string, string])[]): Promise<void> {
+  if (stale.length === 0) return;
+  await deps.pool.query(
+    `UPDATE sync_state s SET state_digest = u.digest
+     FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(record_key, content_hash, digest)
+     WHERE s.sync_target_id = $1 AND s.record_key = u.record_key AND s.content_hash = u.content_hash`,
+    [syncTargetId, stale.map((r) => r[0]), stale.map((r) => r[1]), stale.map((r) => r[2])],
+  );
+}
+
 /** Writes pending intents BEFORE a non-idempotent create, in their own transaction. */
 export async function writePendingIntents(
   deps: EngineDeps,

@@ -20,14 +20,15 @@
  *   digest query   per key bucket: valid rows, invalid rows, sum of row digests
  *                  (buckets.ts), so an incremental run merges only the buckets
  *                  that differ from the committed state
- *   merge query    flag, content_hash, record_key, sorted by key bytes (an
- *                  incremental run's streaming merge, merge.ts), optionally
- *                  only the rows of some buckets
- *   payload query  record_key, match_value, content_hash, payload
+ *   merge query    flag, content_hash[, row digest], record_key, sorted by key
+ *                  bytes (an incremental run's streaming merge, merge.ts),
+ *                  optionally only the rows of some buckets
+ *   payload query  record_key, match_value, content_hash, row digest, payload
  *   shared values  each key or match value that several rows share
  */
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../compile/plan';
 import { sqlBucketOf, sqlKeyBucket, sqlRowDigest } from './buckets';
+import { createHash } from 'node:crypto';
 import { fieldsSignature, sqlCanonicalString, sqlCanonicalText, sqlContentHash } from './hash';
 import { dialectSql, type HashDialect } from './sql-dialect';
 
@@ -47,8 +48,38 @@ function inner(dialect: HashDialect, path: TPlanPath, source = `(${path.sql}) bf
     path.fields.map((f) => ({ type: f.type, expr: p(f.name) })),
   );
   const signature = fieldsSignature(path.fields);
-  return `SELECT ${p(RECORD_KEY_COLUMN)} AS bf_k, ${sqlCanonicalText(dialect, match.type, p(match.name))} AS bf_m, ${canonical} AS bf_c, ${sqlContentHash(dialect, signature, canonical)} AS bf_h
+  // NULL for a NULL key, like the md5 digest: such a row has no bucket either.
+  const key = p(RECORD_KEY_COLUMN);
+  const native = d.rowHash ? `, CASE WHEN ${key} IS NOT NULL THEN ${d.rowHash([d.literal(digestSalt(signature)), key, ...path.fields.map((f) => p(f.name))])} END AS bf_d` : '';
+  return `SELECT ${p(RECORD_KEY_COLUMN)} AS bf_k, ${sqlCanonicalText(dialect, match.type, p(match.name))} AS bf_m, ${canonical} AS bf_c, ${sqlContentHash(dialect, signature, canonical)} AS bf_h${native}
 FROM ${source}`;
+}
+
+/** Which row digests a dialect computes; a new one means every committed digest differs once (see refreshing in merge.ts). */
+export const NATIVE_DIGEST_VERSION = 'bf-row-digest-1';
+
+/**
+ * The native row digest's first argument: a change of the field list, of a
+ * type or of a NULL rule changes every content hash, so it changes every
+ * digest too, though the column values stay the same.
+ */
+function digestSalt(signature: string): string {
+  return `${NATIVE_DIGEST_VERSION}:${createHash('md5').update(signature).digest('hex')}`;
+}
+
+/**
+ * A row's digest (buckets.ts) over inner()'s columns: the dialect's native
+ * hash of the key and the mapped columns where it has one (computed in
+ * inner() as bf_d), else the md5 of key and content hash, which Node and
+ * PostgreSQL can compute too.
+ */
+function rowDigestOf(dialect: HashDialect): string {
+  return dialectSql(dialect).rowHash ? 'bf_d' : sqlRowDigest(dialect, 'bf_k', 'bf_h');
+}
+
+/** Whether the dialect's row digests are its own (DialectSql.rowHash), so only it can compute them. */
+export function nativeDigests(dialect: HashDialect): boolean {
+  return dialectSql(dialect).rowHash !== undefined;
 }
 
 /** The columns of a keys-query line, after the run target id Node adds in front. */
@@ -145,7 +176,7 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: bo
     d.literal(','),
     number(sqlKeyBucket(dialect, 'bf_k')),
     d.literal(','),
-    number(sqlRowDigest(dialect, 'bf_k', 'bf_h')),
+    number(rowDigestOf(dialect)),
     d.literal(','),
     withPayload ? csv(d, 'bf_c') : d.literal(''),
   ];
@@ -183,7 +214,7 @@ export function digestQuery(dialect: HashDialect, path: TPlanPath, bits: number,
 SELECT ${sqlBucketOf(sqlKeyBucket(dialect, 'bf_k'), bits)} AS b,
   sum(CASE WHEN ${valid} THEN 1 ELSE 0 END) AS n,
   sum(CASE WHEN ${valid} THEN 0 ELSE 1 END) AS t,
-  COALESCE(sum(CASE WHEN ${valid} THEN ${sqlRowDigest(dialect, 'bf_k', 'bf_h')} END), 0) AS s
+  COALESCE(sum(CASE WHEN ${valid} THEN ${rowDigestOf(dialect)} END), 0) AS s
 FROM (
 ${inner(dialect, path)}
 ) bf_i
@@ -196,7 +227,9 @@ ORDER BY bf_g.b`;
 
 /**
  * Incremental runs: every row as `<flag><content hash>:<record key>`, ordered by
- * the key's bytes so merge.ts can walk it beside the committed sync state.
+ * the key's bytes so merge.ts can walk it beside the committed sync state; with
+ * native row digests (nativeDigests) `<flag><content hash>:<row digest>:<record key>`,
+ * so the merge can refresh a committed digest that differs from the warehouse's.
  *   flag  '0' valid · 'k' NULL key · 'm' NULL match value · 'M' match value
  *         shared with another row (found by a GROUP BY on the match value alone,
  *         which the warehouse computes without the payload or the hash)
@@ -210,7 +243,8 @@ export function mergeQuery(dialect: HashDialect, path: TPlanPath, knownMatches: 
   const known: KnownShared = { key: [], match: knownMatches };
   const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN ${isShared(d, 'match', known)} THEN 'M' ELSE '0' END`;
   const source = buckets ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${bucketWhere(dialect, buckets)}) bf_p` : undefined;
-  return `SELECT ${d.concat([flag, 'bf_h', d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
+  const digest = d.rowHash ? [d.literal(':'), d.coalesce(`CAST(bf_d AS ${d.textType})`, d.literal(''))] : [];
+  return `SELECT ${d.concat([flag, 'bf_h', ...digest, d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path, source)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
@@ -224,7 +258,8 @@ ORDER BY ${d.byteOrder('bf_k')}`;
  */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
-  const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), csv(d, 'bf_c')];
+  const digest = d.coalesce(`CAST(${rowDigestOf(dialect)} AS ${d.textType})`, d.literal(''));
+  const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), digest, d.literal(','), csv(d, 'bf_c')];
   // Keys filter the rows first, so the warehouse encodes and hashes only those.
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   const filtered =

@@ -26,7 +26,8 @@ import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
 import type pg from 'pg';
 import { bucketBits, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
-import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
+import { refreshDigests } from './commit';
+import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
 import { committedDigests, committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
 import { dialectSql, isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, copyText, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
@@ -229,14 +230,16 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
     const tally: MergeTally = { extracted: buckets.plan?.cleanRows ?? 0, unchanged: buckets.plan?.cleanRows ?? 0 };
     const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan), READ_BATCH);
+    const digests = nativeDigests(dialect);
     const merged = mergeByKey(
       warehouse,
-      committedState(reader, t.syncTargetId, buckets.plan),
-      { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove' },
+      committedState(reader, t.syncTargetId, buckets.plan, digests),
+      { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests },
       tally,
     );
     const lines = async function* () {
-      for await (const rows of merged) {
+      for await (const { rows, stale } of merged) {
+        if (stale.length) await refreshDigests(deps, t.syncTargetId, stale);
         yield rows.map((r) => mergedLine(t.runTargetId, r));
         onProgress?.(tally.extracted);
       }
@@ -348,7 +351,7 @@ async function flagDuplicates(client: { query: (sql: string, params: unknown[]) 
  * Second pass for hash-capable sources: fetch match values and payloads of the
  * labelled rows that still lack them. The hash computed in the same query is
  * the one committed: it is the hash of the payload actually sent, even if the
- * warehouse changed since the first pass.
+ * warehouse changed since the first pass; so is the row digest.
  */
 export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<{ fetched: number; vanished: number }> {
   const dialect = t.source.connector.capabilities.dialect;
@@ -357,7 +360,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
   let lastKey = '';
   const client = await deps.pool.connect();
   try {
-    await client.query('CREATE TEMP TABLE IF NOT EXISTS bf_payloads (record_key text, match_value text, content_hash text, payload text) ON COMMIT PRESERVE ROWS');
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS bf_payloads (record_key text, match_value text, content_hash text, state_digest bigint, payload text) ON COMMIT PRESERVE ROWS');
     for (;;) {
       // Keyset pagination over the rows still missing a payload.
       const page = await client.query<{ record_key: string }>(
@@ -372,13 +375,13 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
       const sql = payloadQuery(dialect as HashDialect, t.path, page.rows.map((r) => r.record_key));
       fetched += await copyLines(
         client,
-        'COPY bf_payloads (record_key, match_value, content_hash, payload) FROM STDIN WITH (FORMAT csv)',
+        'COPY bf_payloads (record_key, match_value, content_hash, state_digest, payload) FROM STDIN WITH (FORMAT csv)',
         linesOf(t.source, sql, READ_BATCH),
       );
       // Statistics for the fresh temp table, or the planner joins it row by row.
       await client.query('ANALYZE bf_payloads');
       await client.query(
-        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload, state_digest = NULL
+        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload, state_digest = p.state_digest
          FROM bf_payloads p WHERE r.run_target_id = $1 AND r.record_key = p.record_key AND r.label IN ('added', 'changed')`,
         [t.runTargetId],
       );

@@ -7,7 +7,9 @@
  *   committed  sync_state's (record key, content hash) for the sync target,
  *              read in index order with COPY … TO STDOUT
  * Only rows that need work leave the merge — added, changed, removed and
- * invalid rows — and are staged; unchanged rows are merely counted. So an
+ * invalid rows — and are staged; unchanged rows are merely counted (and, with
+ * native row digests, their committed digest replaced where it is not the
+ * warehouse's: MergeOptions.digests). So an
  * incremental run writes ~1% of the rows to staging instead of all of them,
  * and memory holds one batch of each stream whatever the row count.
  *
@@ -36,14 +38,30 @@ export type MergedRow = {
   invalid: InvalidReason | null;
 };
 
-/** A committed row: record key, content hash, external id. */
-export type CommittedRow = readonly [string, string, string | null];
+/** A committed row: record key, content hash, external id, row digest (buckets.ts). */
+export type CommittedRow = readonly [key: string, hash: string, externalId: string | null, digest: string | null];
+
+/** An unchanged row whose committed row digest is not the warehouse's: key, content hash, the warehouse's digest. */
+export type StaleDigest = readonly [key: string, hash: string, digest: string];
+
+/** What the merge yields: rows to stage, and committed digests to refresh. */
+export type MergeBatch = { rows: MergedRow[]; stale: StaleDigest[] };
 
 export type MergeOptions = {
   /** Label rows whose committed hash differs as changed (not in insert mode). */
   detectChanges: boolean;
   /** Label committed keys missing from the extract as removed (mirror, add/remove). */
   detectRemovals: boolean;
+  /**
+   * The warehouse lines carry row digests (mergeQuery with native digests):
+   * an unchanged row whose committed digest differs is yielded in `stale`, so
+   * the committed digest can be replaced. A committed digest differs when the
+   * warehouse computes digests differently than when the row was committed
+   * (an upgrade of the warehouse, or rows committed before native digests),
+   * or when a column changed without changing the canonical payload (a
+   * DECIMAL's scale, say). Such a bucket would otherwise differ in every run.
+   */
+  digests?: boolean;
 };
 
 export type MergeTally = { extracted: number; unchanged: number };
@@ -70,40 +88,50 @@ export function compareKeys(a: string, b: string): number {
   return a.length - b.length;
 }
 
-type WarehouseRow = { flag: string; hash: string; key: string };
+type WarehouseRow = { flag: string; hash: string; digest: string | null; key: string };
 
 const FLAG_REASON: Record<string, InvalidReason> = { k: 'null_key', m: 'null_match', M: 'duplicate_match' };
 
-/** `<flag><hash>:<key>` (mergeQuery's line). */
-export function parseWarehouseLine(l: string): WarehouseRow {
+/** `<flag><hash>:<key>`, or with `digests` `<flag><hash>:<digest>:<key>` (mergeQuery's line). */
+export function parseWarehouseLine(l: string, digests = false): WarehouseRow {
   const colon = l.indexOf(':', 1);
-  if (colon < 0) throw new EngineError(`merge: malformed warehouse line ${JSON.stringify(l.slice(0, 80))}`);
-  return { flag: l[0]!, hash: l.slice(1, colon), key: l.slice(colon + 1) };
+  const second = digests && colon >= 0 ? l.indexOf(':', colon + 1) : colon;
+  if (second < 0) throw new EngineError(`merge: malformed warehouse line ${JSON.stringify(l.slice(0, 80))}`);
+  return { flag: l[0]!, hash: l.slice(1, colon), digest: digests ? l.slice(colon + 1, second) : null, key: l.slice(second + 1) };
 }
 
 const OUT_BATCH = 5_000;
 
 /**
  * Merges the warehouse rows (mergeQuery lines) with the committed state
- * ([key, hash] pairs) and yields the rows to stage, in batches. `tally` is
- * filled as the merge goes.
+ * (CommittedRow) and yields the rows to stage and the digests to refresh, in
+ * batches. `tally` is filled as the merge goes.
  */
 export async function* mergeByKey(
   warehouse: AsyncIterable<readonly string[]>,
   committed: AsyncIterable<readonly CommittedRow[]>,
   opts: MergeOptions,
   tally: MergeTally,
-): AsyncGenerator<MergedRow[]> {
+): AsyncGenerator<MergeBatch> {
   const w = new Cursor(warehouse[Symbol.asyncIterator]());
   const c = new Cursor(committed[Symbol.asyncIterator]());
   let out: MergedRow[] = [];
+  let stale: StaleDigest[] = [];
   const emit = (row: MergedRow) => out.push(row);
+  const full = () => out.length >= OUT_BATCH || stale.length >= OUT_BATCH;
+  const take = (): MergeBatch => {
+    const b = { rows: out, stale };
+    out = [];
+    stale = [];
+    return b;
+  };
+  const digests = opts.digests === true;
   let lastW: string | null = null;
   let lastC: string | null = null;
   const onW = (l: string | null): WarehouseRow | null => {
     if (l === null) return null;
     tally.extracted++;
-    return parseWarehouseLine(l);
+    return parseWarehouseLine(l, digests);
   };
   const onC = (e: CommittedRow | null): CommittedRow | null => {
     if (e === null) return null;
@@ -168,22 +196,20 @@ export async function* mergeByKey(
       else if (cur.flag !== '0') emit({ ...row, label: null, invalid: FLAG_REASON[cur.flag] ?? 'null_key' });
       else if (!matched) emit({ ...row, label: 'added', invalid: null });
       else if (opts.detectChanges && matched[1] !== cur.hash) emit({ ...row, externalId: matched[2], label: 'changed', invalid: null });
-      else tally.unchanged++;
-      if (out.length >= OUT_BATCH) {
-        yield out;
-        out = [];
+      else {
+        tally.unchanged++;
+        // Only where the committed hash is current: its digest must describe the payload sent.
+        if (digests && cur.digest !== matched[3] && matched[1] === cur.hash) stale.push([cur.key, cur.hash, cur.digest!]);
       }
+      if (full()) yield take();
     }
     while (com) {
       removed(com);
       v = syncC();
       com = (v instanceof Promise ? await v : v) as CommittedRow | null;
-      if (out.length >= OUT_BATCH) {
-        yield out;
-        out = [];
-      }
+      if (full()) yield take();
     }
-    if (out.length) yield out;
+    if (out.length || stale.length) yield take();
   } finally {
     await Promise.all([w.close(), c.close()]);
   }
@@ -213,21 +239,25 @@ const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * sync_state's keys, hashes and external ids for a target, in key byte order,
- * in batches; with `buckets`, only the rows in those buckets (buckets.ts).
+ * in batches; with `buckets`, only the rows in those buckets (buckets.ts); with
+ * `digests`, the row digests too (else null: a merge over every row of a
+ * source without native digests does not need them).
  */
-export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null): AsyncGenerator<CommittedRow[]> {
+export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null, digests = false): AsyncGenerator<CommittedRow[]> {
   // COPY takes no parameters: the bucket numbers are integers written into the SQL.
   const inBuckets = buckets ? ` AND ${sqlBucketOf('key_bucket', buckets.bits)} = ANY('{${buckets.dirty.map((b) => Math.trunc(b)).join(',')}}'::int[])` : '';
-  const sql = `COPY (SELECT content_hash, external_id, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
+  const sql = `COPY (SELECT content_hash, external_id, ${digests ? 'state_digest' : 'NULL'}, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
   for await (const lines of copyOutLines(client, sql)) {
     const batch: CommittedRow[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) {
-      // hash <tab> external id (\N for NULL) <tab> key: the key may hold escaped tabs, so it goes last.
+      // hash <tab> external id (\N for NULL) <tab> digest <tab> key: the key may hold escaped tabs, so it goes last.
       const l = lines[i]!;
       const t1 = l.indexOf('\t');
       const t2 = l.indexOf('\t', t1 + 1);
+      const t3 = l.indexOf('\t', t2 + 1);
       const ext = l.slice(t1 + 1, t2);
-      batch[i] = [unescapeCopyText(l.slice(t2 + 1)), l.slice(0, t1), ext === '\\N' ? null : unescapeCopyText(ext)];
+      const digest = l.slice(t2 + 1, t3);
+      batch[i] = [unescapeCopyText(l.slice(t3 + 1)), l.slice(0, t1), ext === '\\N' ? null : unescapeCopyText(ext), digest === '\\N' ? null : digest];
     }
     yield batch;
   }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../../../workflows/compile/plan';
 import { keyBucket, rowDigest, KEY_BUCKET_BITS } from '../../../workflows/engine/buckets';
-import { digestQuery, keysQuery, mergeQuery, payloadQuery, sharedValuesQuery, type KnownShared } from '../../../workflows/engine/extract-sql';
+import { digestQuery, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, type KnownShared } from '../../../workflows/engine/extract-sql';
 import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
 import { compareKeys, parseWarehouseLine } from '../../../workflows/engine/merge';
 import type { HashDialect } from '../../../workflows/engine/sql-dialect';
@@ -83,6 +83,10 @@ for (const warehouse of WAREHOUSES) {
   describe(`extract queries on ${warehouse.name}`, () => {
     let r: Warehouse & { lines: (sql: string) => Promise<string[]> };
     let path: TPlanPath;
+    /** mergeQuery's lines, parsed as merge.ts does for this dialect. */
+    const parse = (l: string) => parseWarehouseLine(l, nativeDigests(r.dialect));
+    /** The row digest a keyed row should carry: Node's for md5 digests; for native ones, what the keys query gave that key. */
+    let digestOf: (key: string, email: string) => string;
 
     beforeAll(async () => {
       const w = await warehouse.open();
@@ -93,6 +97,8 @@ for (const warehouse of WAREHOUSES) {
       const textType = r.dialect === 'mysql' ? 'VARCHAR(50)' : r.dialect === 'postgres' ? 'TEXT COLLATE "en-x-icu"' : 'VARCHAR';
       await r.exec(`CREATE TABLE ${TABLE} (id ${textType}, email VARCHAR(50))${r.dialect === 'mysql' ? ' CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci' : ''}`);
       await r.exec(`INSERT INTO ${TABLE} VALUES ${ROWS.map(([id, email]) => `(${literal(id)}, ${literal(email)})`).join(', ')}`);
+      const fromKeysQuery = new Map((await r.lines(keysQuery(r.dialect, path, false))).map(csvFields).map((x) => [`${x[1]}\u0000${x[2]}`, x[5]!]));
+      digestOf = nativeDigests(r.dialect) ? (k, e) => fromKeysQuery.get(`${k}\u0000${e}`)! : (k, e) => String(rowDigest(k, hashOf(e)));
     });
 
     afterAll(async () => {
@@ -101,7 +107,7 @@ for (const warehouse of WAREHOUSES) {
     });
 
     it('merge query: keys in byte order whatever the column collation, match flags, and the Node hash', async () => {
-      const rows = (await r.lines(mergeQuery(r.dialect, path))).map(parseWarehouseLine);
+      const rows = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
       const keyed = rows.filter((x) => x.flag !== 'k');
       const keys = keyed.map((x) => x.key);
       expect(keys).toEqual([...keys].sort(compareKeys));
@@ -124,11 +130,17 @@ for (const warehouse of WAREHOUSES) {
       expect(rows.filter((x) => x[0] === 'null_key').map((x) => x[2])).toEqual(['e@x.co']);
       expect(byFlag(null)).toEqual(['1', '10', '9', 'B', 'a', 'é'].sort());
       const e = rows.find((x) => x[1] === 'é')!;
-      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), String(keyBucket('é')), String(rowDigest('é', hashOf('h@x.co'))), 'h@x.co']);
-      // Every keyed row carries the bucket and row digest Node computes (the commit stores them as they are).
+      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), String(keyBucket('é')), digestOf('é', 'h@x.co'), 'h@x.co']);
+      // Every keyed row carries the bucket Node computes and a row digest (the commit stores them as they are).
       for (const row of rows.filter((x) => x[1] !== null)) {
-        expect([row[1], row[4], row[5]]).toEqual([row[1], String(keyBucket(row[1]!)), String(rowDigest(row[1]!, row[3]!))]);
+        expect(row[4]).toBe(String(keyBucket(row[1]!)));
+        expect(row[5]).toMatch(/^\d+$/);
+        expect(BigInt(row[5]!)).toBeLessThan(2n ** 60n);
+        if (!nativeDigests(r.dialect) && row[2] !== null) expect(row[5]).toBe(String(rowDigest(row[1]!, row[3]!)));
       }
+      // Different rows, different digests.
+      const keyed = rows.filter((x) => x[1] !== null);
+      expect(new Set(keyed.map((x) => x[5])).size).toBe(keyed.length);
       expect(rows.filter((x) => x[1] === null).map((x) => [x[4], x[5]])).toEqual([[null, null]]);
     });
 
@@ -146,13 +158,13 @@ for (const warehouse of WAREHOUSES) {
       expect(sorted(await r.lines(keysQuery(r.dialect, path, true, known)))).toEqual(sorted(await r.lines(keysQuery(r.dialect, path, true))));
       expect(await r.lines(mergeQuery(r.dialect, path, known.match))).toEqual(await r.lines(mergeQuery(r.dialect, path)));
       // An empty list flags nothing as shared: the shared match value's rows become valid ('0').
-      const none = (await r.lines(mergeQuery(r.dialect, path, []))).map(parseWarehouseLine);
+      const none = (await r.lines(mergeQuery(r.dialect, path, []))).map(parse);
       expect(none.filter((x) => x.key === '3' || x.key === '4').map((x) => x.flag)).toEqual(['0', '0']);
       const noneKeys = (await r.lines(keysQuery(r.dialect, path, true, { key: [], match: [] }))).map(csvFields);
       expect(noneKeys.filter((x) => x[0] === 'duplicate_key' || x[0] === 'duplicate_match')).toEqual([]);
     });
 
-    it('digest query: per bucket, the valid rows and the sum of their Node row digests; invalid rows taint their bucket', async () => {
+    it('digest query: per bucket, the valid rows and the sum of their row digests; invalid rows taint their bucket', async () => {
       for (const bits of [0, 2, 4]) {
         const bucketOf = (k: string) => keyBucket(k) >> (KEY_BUCKET_BITS - bits);
         const want = new Map<number, { n: number; t: number; s: bigint }>();
@@ -164,7 +176,7 @@ for (const warehouse of WAREHOUSES) {
           if (email === null || email === 'd@x.co') d.t++;
           else {
             d.n++;
-            d.s += rowDigest(id, hashOf(email));
+            d.s += BigInt(digestOf(id, email));
           }
           want.set(b, d);
         }
@@ -177,22 +189,69 @@ for (const warehouse of WAREHOUSES) {
 
     it('merge query with a bucket filter: the rows of those buckets and the NULL-key rows, nothing else', async () => {
       const bits = 3;
-      const all = (await r.lines(mergeQuery(r.dialect, path))).map(parseWarehouseLine);
+      const all = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
       const bucketOf = (k: string) => keyBucket(k) >> (KEY_BUCKET_BITS - bits);
       const dirty = [...new Set(['1', '2', 'é'].map(bucketOf))].sort((a, b) => a - b);
-      const some = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty }))).map(parseWarehouseLine);
+      const some = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty }))).map(parse);
       // Rows sharing a key come in either order.
-      const canonical = (rows: typeof all) => rows.map((x) => `${x.key}:${x.flag}:${x.hash}`).sort();
+      const canonical = (rows: typeof all) => rows.map((x) => `${x.key}:${x.flag}:${x.hash}:${x.digest}`).sort();
       expect(canonical(some)).toEqual(canonical(all.filter((x) => x.flag === 'k' || dirty.includes(bucketOf(x.key)))));
       expect(some.map((x) => x.key)).toEqual(expect.arrayContaining(['1', '2', '2', 'é']));
-      const none = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [] }))).map(parseWarehouseLine);
+      const none = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [] }))).map(parse);
       expect(none.map((x) => x.flag)).toEqual(['k']);
     });
 
-    it('payload query: only the requested keys, with the same hash', async () => {
+    it('payload query: only the requested keys, with the same hash and row digest', async () => {
       const rows = (await r.lines(payloadQuery(r.dialect, path, ['é', 'a', 'missing']))).map(csvFields);
       expect(rows.map((x) => x[0]).sort()).toEqual(['a', 'é']);
-      expect(rows.find((x) => x[0] === 'a')).toEqual(['a', 'g@x.co', hashOf('g@x.co'), 'g@x.co']);
+      expect(rows.find((x) => x[0] === 'a')).toEqual(['a', 'g@x.co', hashOf('g@x.co'), digestOf('a', 'g@x.co'), 'g@x.co']);
+    });
+
+    it('merge query: the row digests of the keys query, where they are the warehouse\'s own', async () => {
+      const rows = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
+      if (!nativeDigests(r.dialect)) {
+        expect(rows.every((x) => x.digest === null)).toBe(true);
+        return;
+      }
+      const emails = new Map(ROWS.filter(([id]) => id !== null && id !== '2').map(([id, email]) => [id!, email]));
+      for (const x of rows.filter((x) => x.flag !== 'k' && x.key !== '2' && emails.get(x.key) !== null)) expect(x.digest).toBe(digestOf(x.key, emails.get(x.key)!));
     });
   });
 }
+
+describe('native row digests (DuckDB hash())', () => {
+  let w: Warehouse;
+  const fields = (types: string[]) =>
+    ['a', 'b'].map((name, i) => ({ name, type: types[i], whenNull: 'send_null', onlyIfEmpty: false })) as TPlanPath['fields'];
+  const digestsOf = async (rows: [string, string | null, string | null][], f = fields(['string', 'string'])) => {
+    const path = { ...planPath('duckdb'), sql: `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map(literal).join(', ')})`).join(', ')}) v("${RECORD_KEY_COLUMN}", a, b)`, fields: f, matchField: 'a' };
+    return (await w.rows(keysQuery('duckdb', path, false, { key: [], match: [] }))).map((x) => csvFields(String(x.l))[5]);
+  };
+
+  beforeAll(async () => {
+    w = await WAREHOUSES.find((x) => x.name === 'duckdb')!.open();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('is the same for the same row, and differs when a column, the order of values, or the field list changes', async () => {
+    const [same1, same2, changed, swapped, nulls, equalPair, otherPair] = await digestsOf([
+      ['k', 'x', 'y'],
+      ['k', 'x', 'y'],
+      ['k', 'x', 'z'],
+      ['k', 'y', 'x'],
+      ['k', 'x', null],
+      ['k', 'p', 'p'],
+      ['k', 'q', 'q'],
+    ]);
+    expect(same1).toBe(same2);
+    // Equal values in two columns do not cancel out, nor do swapped ones.
+    expect(new Set([same1, changed, swapped, nulls, equalPair, otherPair]).size).toBe(6);
+    const [otherKey] = await digestsOf([['k2', 'x', 'y']]);
+    expect(otherKey).not.toBe(same1);
+    // Another field type (so another canonical payload): another digest for the same values.
+    const [retyped] = await digestsOf([['k', 'x', 'y']], fields(['string', 'json']));
+    expect(retyped).not.toBe(same1);
+  });
+});

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
+import { sqlRowDigest } from '../../../workflows/engine/buckets';
 import { deliverBatch } from '../../../workflows/engine/deliver';
 import { diff } from '../../../workflows/engine/diff';
 import { extract } from '../../../workflows/engine/extract';
@@ -249,6 +250,23 @@ for (const source of [duckdbSource(), postgresSource()]) {
       }
 
       // The next run finds the committed state in step again.
+      const again = await runOnce();
+      expect(again.ex.keyByKey).toBe(compared(0, ROWS));
+      expect(again.counts).toMatchObject({ queried: ROWS, unchanged: ROWS });
+    });
+
+    it('committed row digests unlike the warehouse\'s (md5 ones, as before native digests) are replaced in one run; the next run compares no row key by key', async () => {
+      const targets = await deps.db.syncTarget.findMany({ where: { pipelineId }, select: { id: true } });
+      // What sync_state held before native digests (and holds for sources without them).
+      const md5 = await deps.pool.query(`UPDATE sync_state SET state_digest = ${sqlRowDigest('postgres', 'record_key', 'content_hash')} WHERE sync_target_id = ANY($1::text[])`, [
+        targets.map((x) => x.id),
+      ]);
+      expect(md5.rowCount).toBe(ROWS);
+      const r = await runOnce();
+      expect(r.labels).toEqual([]);
+      expect(r.counts).toMatchObject({ queried: ROWS, unchanged: ROWS, added: 0, changed: 0, removed: 0 });
+      // With native digests every bucket differs, so every row is merged.
+      expect(r.ex.keyByKey).toBe(ROWS);
       const again = await runOnce();
       expect(again.ex.keyByKey).toBe(compared(0, ROWS));
       expect(again.counts).toMatchObject({ queried: ROWS, unchanged: ROWS });

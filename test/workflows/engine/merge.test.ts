@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeys, mergeByKey, type CommittedRow, type MergedRow, type MergeOptions, type MergeTally } from '../../../workflows/engine/merge';
+import { compareKeys, mergeByKey, type CommittedRow, type MergedRow, type MergeOptions, type MergeTally, type StaleDigest } from '../../../workflows/engine/merge';
 
 async function* batches<T>(items: T[], size = 2): AsyncGenerator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
@@ -10,9 +10,9 @@ const w = (key: string, hash: string, flag = '0') => `${flag}${hash}:${key}`;
 
 async function merge(warehouse: string[], committedPairs: [string, string][], opts: MergeOptions = { detectChanges: true, detectRemovals: true }) {
   const tally: MergeTally = { extracted: 0, unchanged: 0 };
-  const committed = committedPairs.map(([k, h]): CommittedRow => [k, h, `ext-${k}`]);
+  const committed = committedPairs.map(([k, h]): CommittedRow => [k, h, `ext-${k}`, null]);
   const rows: MergedRow[] = [];
-  for await (const b of mergeByKey(batches(warehouse), batches(committed, 3), opts, tally)) rows.push(...b);
+  for await (const b of mergeByKey(batches(warehouse), batches(committed, 3), opts, tally)) rows.push(...b.rows);
   return { rows, tally };
 }
 
@@ -40,11 +40,14 @@ describe('mergeByKey', () => {
     }
     async function* committed(): AsyncGenerator<CommittedRow[]> {
       committedAsked();
-      yield [['a', 'h1', null], ['b', 'h2', 'ext-b']];
+      yield [
+        ['a', 'h1', null, null],
+        ['b', 'h2', 'ext-b', null],
+      ];
     }
     const tally: MergeTally = { extracted: 0, unchanged: 0 };
     const rows: MergedRow[] = [];
-    for await (const b of mergeByKey(warehouse(), committed(), { detectChanges: true, detectRemovals: true }, tally)) rows.push(...b);
+    for await (const b of mergeByKey(warehouse(), committed(), { detectChanges: true, detectRemovals: true }, tally)) rows.push(...b.rows);
     expect(rows).toEqual([{ key: 'b', hash: 'NEW', externalId: 'ext-b', label: 'changed', invalid: null }]);
     expect(tally).toEqual({ extracted: 2, unchanged: 1 });
   });
@@ -120,16 +123,55 @@ describe('mergeByKey', () => {
     let largest = 0;
     const gen = mergeByKey(
       batches(keys.map((k) => w(k, 'h')), 1000),
-      batches(keys.filter((_, i) => i % 2 === 0).map((k): CommittedRow => [k, 'h', null]), 1000),
+      batches(keys.filter((_, i) => i % 2 === 0).map((k): CommittedRow => [k, 'h', null, null]), 1000),
       { detectChanges: true, detectRemovals: true },
       tally,
     );
     for await (const b of gen) {
-      yielded += b.length;
-      largest = Math.max(largest, b.length);
+      yielded += b.rows.length;
+      largest = Math.max(largest, b.rows.length);
     }
     expect(yielded).toBe(n / 2);
     expect(largest).toBeLessThanOrEqual(5_000);
     expect(tally).toEqual({ extracted: n, unchanged: n / 2 });
+  });
+
+  it('with digests: yields unchanged rows whose committed digest differs, in batches, and only those', async () => {
+    // flag, hash, digest, key; the key may hold colons.
+    const wd = (key: string, hash: string, digest: string) => `0${hash}:${digest}:${key}`;
+    const n = 12_000;
+    const keys = Array.from({ length: n }, (_, i) => `k:${String(i).padStart(6, '0')}`);
+    const tally: MergeTally = { extracted: 0, unchanged: 0 };
+    const rows: MergedRow[] = [];
+    const stale: StaleDigest[] = [];
+    let largest = 0;
+    // Every third committed digest is stale (or missing); key 1's content changed as well.
+    const committed = keys.map((k, i): CommittedRow => [k, i === 1 ? 'old' : 'h', null, i % 3 === 0 ? null : i % 3 === 1 ? 'OLD' : `d${i}`]);
+    const gen = mergeByKey(
+      batches(keys.map((k, i) => wd(k, 'h', `d${i}`)), 1000),
+      batches(committed, 1000),
+      { detectChanges: true, detectRemovals: true, digests: true },
+      tally,
+    );
+    for await (const b of gen) {
+      rows.push(...b.rows);
+      stale.push(...b.stale);
+      largest = Math.max(largest, b.stale.length);
+    }
+    // The changed row is staged (its commit writes the new digest), not refreshed.
+    expect(rows).toEqual([{ key: 'k:000001', hash: 'h', externalId: null, label: 'changed', invalid: null }]);
+    const want = keys.map((k, i): StaleDigest => [k, 'h', `d${i}`]).filter((_, i) => i !== 1 && i % 3 !== 2);
+    expect(stale).toEqual(want);
+    expect(largest).toBeLessThanOrEqual(5_000);
+    expect(tally).toEqual({ extracted: n, unchanged: n - 1 });
+  });
+
+  it('without digests: no row is stale, whatever the committed digest', async () => {
+    const tally: MergeTally = { extracted: 0, unchanged: 0 };
+    const stale: StaleDigest[] = [];
+    const committed: CommittedRow[] = [['a', 'h1', null, 'X']];
+    for await (const b of mergeByKey(batches([w('a', 'h1')]), batches(committed), { detectChanges: true, detectRemovals: true }, tally)) stale.push(...b.stale);
+    expect(stale).toEqual([]);
+    expect(tally).toEqual({ extracted: 1, unchanged: 1 });
   });
 });
