@@ -236,19 +236,37 @@ ORDER BY bf_g.b`;
  * Rows sharing a key are adjacent in key order; merge.ts flags those.
  * With `buckets`, only rows with a NULL key or a key in those buckets: the
  * filter applies before the warehouse encodes and hashes the rows.
+ * With `payloads`, each line also carries the match value and the canonical
+ * payload, escaped (escapeTabs), before the key:
+ * `<flag><hash>[:<digest>]:<match>\t<payload>\t<key>`. The merge stages them
+ * with the rows that changed, so no second pass fetches them; worth it when
+ * the buckets leave few rows to ship.
  */
-export function mergeQuery(dialect: HashDialect, path: TPlanPath, knownMatches: readonly string[] | null = null, buckets: BucketFilter = null): string {
+export function mergeQuery(
+  dialect: HashDialect,
+  path: TPlanPath,
+  knownMatches: readonly string[] | null = null,
+  buckets: BucketFilter = null,
+  payloads = false,
+): string {
   const d = dialectSql(dialect);
   // Shared keys are adjacent in key order: merge.ts finds them, so only match values are looked up.
   const known: KnownShared = { key: [], match: knownMatches };
   const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN ${isShared(d, 'match', known)} THEN 'M' ELSE '0' END`;
   const source = buckets ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${bucketWhere(dialect, buckets)}) bf_p` : undefined;
   const digest = d.rowHash ? [d.literal(':'), d.coalesce(`CAST(bf_d AS ${d.textType})`, d.literal(''))] : [];
-  return `SELECT ${d.concat([flag, 'bf_h', ...digest, d.literal(':'), d.coalesce('bf_k', d.literal(''))])} AS l FROM (
+  const tab = d.literal('\t');
+  const withPayload = payloads ? [escapeTabs(d, 'bf_m'), tab, escapeTabs(d, 'bf_c'), tab] : [];
+  return `SELECT ${d.concat([flag, 'bf_h', ...digest, d.literal(':'), ...withPayload, d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path, source)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
 ORDER BY ${d.byteOrder('bf_k')}`;
+}
+
+/** `\` → `\\` and a tab → `\t`, NULL → `\N`: text that holds no tab (merge.ts unescapeTabs reverses it). */
+function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
+  return d.coalesce(d.replace(d.replace(expr, '\\', '\\\\'), '\t', '\\t'), d.literal('\\N'));
 }
 
 /**

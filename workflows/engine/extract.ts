@@ -206,7 +206,7 @@ export async function extract(
 
 /** mergedRowsCopy's columns. */
 function mergedLine(runTargetId: string, r: MergedRow): string {
-  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)}`;
+  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)},${csvField(r.match ?? null)},${csvField(r.payload ?? null)},${r.digest ?? ''}`;
 }
 
 /**
@@ -214,7 +214,8 @@ function mergedLine(runTargetId: string, r: MergedRow): string {
  * hashes are merged with the committed state while streaming; the rows that
  * need work are staged by COPY. Changed and removed rows carry their
  * committed external id; removed rows then take their match value and last
- * payload from sync_state.
+ * payload from sync_state. With bucket digests, added and changed rows are
+ * staged with their match value, payload and row digest from the merge query.
  */
 async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDialect, onProgress?: (rows: number) => void): Promise<ExtractResult> {
   const mode = t.path.destination.mode;
@@ -229,12 +230,15 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     const knownMatches = buckets.knownMatches;
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
     const tally: MergeTally = { extracted: buckets.plan?.cleanRows ?? 0, unchanged: buckets.plan?.cleanRows ?? 0 };
-    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan), READ_BATCH);
+    // With a bucket plan few rows cross, so payloads come along and the rows
+    // that changed need no second pass (fetchPayloads skips rows that have one).
+    const payloads = buckets.plan !== null;
+    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan, payloads), READ_BATCH);
     const digests = nativeDigests(dialect);
     const merged = mergeByKey(
       warehouse,
       committedState(reader, t.syncTargetId, buckets.plan, digests),
-      { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests },
+      { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests, payloads },
       tally,
     );
     const lines = async function* () {

@@ -36,6 +36,10 @@ export type MergedRow = {
   externalId: string | null;
   label: MergeLabel | null;
   invalid: InvalidReason | null;
+  /** With MergeOptions.payloads, for added and changed rows: what the warehouse sent along (NULL match → null). */
+  match?: string | null;
+  payload?: string | null;
+  digest?: string | null;
 };
 
 /** A committed row: record key, content hash, external id, row digest (buckets.ts). */
@@ -62,6 +66,8 @@ export type MergeOptions = {
    * DECIMAL's scale, say). Such a bucket would otherwise differ in every run.
    */
   digests?: boolean;
+  /** The warehouse lines carry match values and payloads (mergeQuery with `payloads`): added and changed rows keep them. */
+  payloads?: boolean;
 };
 
 export type MergeTally = { extracted: number; unchanged: number };
@@ -88,16 +94,38 @@ export function compareKeys(a: string, b: string): number {
   return a.length - b.length;
 }
 
-type WarehouseRow = { flag: string; hash: string; digest: string | null; key: string };
+type WarehouseRow = { flag: string; hash: string; digest: string | null; key: string; match: string | null; payload: string | null };
 
 const FLAG_REASON: Record<string, InvalidReason> = { k: 'null_key', m: 'null_match', M: 'duplicate_match' };
 
-/** `<flag><hash>:<key>`, or with `digests` `<flag><hash>:<digest>:<key>` (mergeQuery's line). */
-export function parseWarehouseLine(l: string, digests = false): WarehouseRow {
+/** mergeQuery's escapeTabs, reversed. */
+export function unescapeTabs(s: string): string | null {
+  if (s === '\\N') return null;
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\(.)/g, (_, ch: string) => (ch === 't' ? '\t' : ch));
+}
+
+/**
+ * mergeQuery's line: `<flag><hash>:<key>`; with `digests` a `:<digest>` after
+ * the hash; with `payloads` `<match>\t<payload>\t` before the key.
+ */
+export function parseWarehouseLine(l: string, digests = false, payloads = false): WarehouseRow {
+  const bad = () => new EngineError(`merge: malformed warehouse line ${JSON.stringify(l.slice(0, 80))}`);
   const colon = l.indexOf(':', 1);
   const second = digests && colon >= 0 ? l.indexOf(':', colon + 1) : colon;
-  if (second < 0) throw new EngineError(`merge: malformed warehouse line ${JSON.stringify(l.slice(0, 80))}`);
-  return { flag: l[0]!, hash: l.slice(1, colon), digest: digests ? l.slice(colon + 1, second) : null, key: l.slice(second + 1) };
+  if (second < 0) throw bad();
+  const row: WarehouseRow = { flag: l[0]!, hash: l.slice(1, colon), digest: digests ? l.slice(colon + 1, second) : null, key: '', match: null, payload: null };
+  if (!payloads) {
+    row.key = l.slice(second + 1);
+    return row;
+  }
+  const t1 = l.indexOf('\t', second + 1);
+  const t2 = t1 < 0 ? -1 : l.indexOf('\t', t1 + 1);
+  if (t2 < 0) throw bad();
+  row.match = unescapeTabs(l.slice(second + 1, t1));
+  row.payload = unescapeTabs(l.slice(t1 + 1, t2));
+  row.key = l.slice(t2 + 1);
+  return row;
 }
 
 const OUT_BATCH = 5_000;
@@ -126,12 +154,23 @@ export async function* mergeByKey(
     return b;
   };
   const digests = opts.digests === true;
+  const payloads = opts.payloads === true;
+  /** A row to send, with what the warehouse sent along. */
+  const toSend = (cur: WarehouseRow, label: MergeLabel, externalId: string | null): MergedRow => {
+    const row: MergedRow = { key: cur.key, hash: cur.hash, externalId, label, invalid: null };
+    if (payloads) {
+      row.match = cur.match;
+      row.payload = cur.payload;
+      row.digest = cur.digest;
+    }
+    return row;
+  };
   let lastW: string | null = null;
   let lastC: string | null = null;
   const onW = (l: string | null): WarehouseRow | null => {
     if (l === null) return null;
     tally.extracted++;
-    return parseWarehouseLine(l, digests);
+    return parseWarehouseLine(l, digests, payloads);
   };
   const onC = (e: CommittedRow | null): CommittedRow | null => {
     if (e === null) return null;
@@ -194,8 +233,8 @@ export async function* mergeByKey(
       const row = { key: cur.key, hash: cur.hash, externalId: null };
       if (dupes > 0) emit({ ...row, label: null, invalid: 'duplicate_key' });
       else if (cur.flag !== '0') emit({ ...row, label: null, invalid: FLAG_REASON[cur.flag] ?? 'null_key' });
-      else if (!matched) emit({ ...row, label: 'added', invalid: null });
-      else if (opts.detectChanges && matched[1] !== cur.hash) emit({ ...row, externalId: matched[2], label: 'changed', invalid: null });
+      else if (!matched) emit(toSend(cur, 'added', null));
+      else if (opts.detectChanges && matched[1] !== cur.hash) emit(toSend(cur, 'changed', matched[2]));
       else {
         tally.unchanged++;
         // Only where the committed hash is current: its digest must describe the payload sent.

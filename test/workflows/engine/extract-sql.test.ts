@@ -187,6 +187,22 @@ for (const warehouse of WAREHOUSES) {
       }
     });
 
+    it('merge query with payloads: the same rows, with the match values and payloads of the payload query', async () => {
+      const digests = nativeDigests(r.dialect);
+      const plain = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
+      const rich = (await r.lines(mergeQuery(r.dialect, path, null, null, true))).map((l) => parseWarehouseLine(l, digests, true));
+      const strip = (rows: typeof plain) => rows.map((x) => `${x.flag}:${x.hash}:${x.digest}:${x.key}`).sort();
+      expect(strip(rich)).toEqual(strip(plain));
+      const keys = ['1', 'a', 'é', '10'];
+      const fetched = (await r.lines(payloadQuery(r.dialect, path, keys))).map(csvFields);
+      for (const key of keys) {
+        const p = fetched.find((x) => x[0] === key)!;
+        expect(rich.find((x) => x.key === key)).toMatchObject({ flag: '0', match: p[1], hash: p[2], payload: p[4] });
+      }
+      // A NULL match value comes back as null.
+      expect(rich.find((x) => x.key === '5')).toMatchObject({ flag: 'm', match: null });
+    });
+
     it('merge query with a bucket filter: the rows of those buckets and the NULL-key rows, nothing else', async () => {
       const bits = 3;
       const all = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
@@ -233,6 +249,19 @@ describe('native row digests (DuckDB hash())', () => {
   });
   afterAll(async () => {
     await w?.close();
+  });
+
+  it('merge query with payloads: tabs and backslashes in match values and payloads come back as they were', async () => {
+    const values = ['a\tb', 'c\\td', 'e\\\\f\t', 'plain', '\\N'];
+    const path = {
+      ...planPath('duckdb'),
+      sql: `SELECT * FROM (VALUES ${values.map((v, i) => `('k${i}', ${literal(v)}, ${literal(`${v}!`)})`).join(', ')}) v("${RECORD_KEY_COLUMN}", a, b)`,
+      fields: fields(['string', 'string']),
+      matchField: 'a',
+    };
+    const rows = (await w.rows(mergeQuery('duckdb', path, [], null, true))).map((x) => parseWarehouseLine(String(x.l), true, true));
+    expect(rows.map((x) => [x.key, x.match])).toEqual(values.map((v, i) => [`k${i}`, v]));
+    expect(rows.map((x) => x.payload)).toEqual(values.map((v) => encodeCanonical([v, `${v}!`])));
   });
 
   it('is the same for the same row, and differs when a column, the order of values, or the field list changes', async () => {

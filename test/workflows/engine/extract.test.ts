@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
 import { sqlRowDigest } from '../../../workflows/engine/buckets';
+import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
 import { deliverBatch } from '../../../workflows/engine/deliver';
 import { diff } from '../../../workflows/engine/diff';
 import { extract } from '../../../workflows/engine/extract';
@@ -107,6 +108,11 @@ function postgresSource(): Source {
   };
 }
 
+const FIELDS = [
+  { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
+  { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
+] as const;
+
 for (const source of [duckdbSource(), postgresSource()]) {
   describe(`incremental extract (${source.name} source)`, () => {
     /** Rows the merge compares key by key: none, or a few buckets' worth, with digests; else every row. */
@@ -123,6 +129,10 @@ for (const source of [duckdbSource(), postgresSource()]) {
       if (!pinned.ok) throw new Error(pinned.reason);
       const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
       const ex = await extract(deps, t, 'upsert', 1_000);
+      const withPayload = await deps.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1 AND label IN ('added', 'changed') AND payload IS NOT NULL`,
+        [t.runTargetId],
+      );
       // What the extract activity records (workflows/temporal/activities.ts).
       await deps.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: ex.extracted, unstagedUnchanged: ex.unstagedUnchanged } });
       const d = await diff(deps, t, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, deletesConfirmed: true, batchSize: 1_000 });
@@ -130,10 +140,20 @@ for (const source of [duckdbSource(), postgresSource()]) {
         `SELECT record_key, label FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1 AND label IS NOT NULL ORDER BY label, record_key`,
         [t.runTargetId],
       );
+      const staged = await deps.pool.query<{ record_key: string; payload: string; content_hash: string }>(
+        `SELECT record_key, payload, content_hash FROM ${stagingTable(t.runTargetId)} WHERE run_target_id = $1 AND label IN ('added', 'changed')`,
+        [t.runTargetId],
+      );
       for (let b = 0; b < d.batches; b++) await deliverBatch(deps, t, b);
       const f = await finalizeTarget(deps, { runTargetId: t.runTargetId });
       await finalizeRun(deps, pinned.runId);
-      return { ex, labels: labels.rows.map((r) => `${r.label}:${r.record_key}`), counts: f.counts };
+      return {
+        ex,
+        labels: labels.rows.map((r) => `${r.label}:${r.record_key}`),
+        counts: f.counts,
+        payloadsFromExtract: withPayload.rows[0]!.n,
+        sent: new Map(staged.rows.map((r) => [r.record_key, r])),
+      };
     }
 
     beforeAll(async () => {
@@ -149,10 +169,7 @@ for (const source of [duckdbSource(), postgresSource()]) {
           id: 'dest',
           source: { connectionId: src.id, dialect: source.connector },
           sql: source.pathSql,
-          fields: [
-            { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
-            { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
-          ],
+          fields: FIELDS.map((f) => ({ ...f })),
           matchField: 'email',
           destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
         },
@@ -239,6 +256,15 @@ for (const source of [duckdbSource(), postgresSource()]) {
       ]);
       const r = await runOnce();
       expect(r.labels).toEqual(['added:4001', 'added:4002', 'changed:1234', 'changed:3999', 'changed:7', 'removed:10', 'removed:2000']);
+      // With digests the merge query brought the payloads along: the diff fetched none.
+      expect(r.payloadsFromExtract).toBe(source.digestsFirst ? 5 : 0);
+      // Each payload staged (from either pass) is the new row's, under its hash.
+      for (const [key, email, score] of [['4001', 'new1@example.com', '1'], ['7', 'user7@example.com', null]] as const) {
+        const row = r.sent.get(key)!;
+        if (score) expect(row.payload).toBe(encodeCanonical([email, score]));
+        expect(row.payload.startsWith(encodeCanonical([email]))).toBe(true);
+        expect(row.content_hash).toBe(contentHash(fieldsSignature(FIELDS), row.payload));
+      }
       // queried = invalid + unchanged + added + changed + removed: the removed rows count in it.
       expect(r.counts).toMatchObject({ queried: ROWS + 2, unchanged: ROWS - 5, added: 2, changed: 3, removed: 2, accepted: 7 });
       // 7 changed keys dirty at most 7 of the 512 buckets (about 8 rows each): far fewer rows than all are compared.

@@ -174,4 +174,24 @@ describe('mergeByKey', () => {
     expect(stale).toEqual([]);
     expect(tally).toEqual({ extracted: 1, unchanged: 1 });
   });
+
+  it('with payloads: added and changed rows keep the match value, payload and digest their line carried', async () => {
+    const line = (key: string, hash: string, match: string, payload: string) => `0${hash}:d-${key}:${match}\t${payload}\t${key}`;
+    const rows: MergedRow[] = [];
+    const committed: CommittedRow[] = [
+      ['b', 'h2', 'ext-b', 'd-b'],
+      ['c', 'h3', null, 'd-c'],
+    ];
+    const gen = mergeByKey(
+      batches([line('a', 'h1', 'a@x', 'A\\tx'), line('b', 'NEW', 'b@x', 'B'), line('c', 'h3', 'c@x', 'C')]),
+      batches(committed),
+      { detectChanges: true, detectRemovals: true, digests: true, payloads: true },
+      { extracted: 0, unchanged: 0 },
+    );
+    for await (const b of gen) rows.push(...b.rows);
+    expect(rows).toEqual([
+      { key: 'a', hash: 'h1', externalId: null, label: 'added', invalid: null, match: 'a@x', payload: 'A\tx', digest: 'd-a' },
+      { key: 'b', hash: 'NEW', externalId: 'ext-b', label: 'changed', invalid: null, match: 'b@x', payload: 'B', digest: 'd-b' },
+    ]);
+  });
 });
