@@ -6,6 +6,7 @@
  */
 import type { Operation } from '../../connectors/sdk/types';
 import { sqlKeyBucket, sqlRowDigest } from './buckets';
+import { splitDigestToken, type StaleDigest } from './merge';
 import type { EngineDeps, LoadedTarget } from './target';
 import { stagingTable } from './staging';
 
@@ -183,17 +184,18 @@ export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo:
 }
 
 /**
- * Replaces committed row digests with the warehouse's for rows the merge found
+ * Replaces committed buckets and row digests with the warehouse's for rows the merge found
  * unchanged (merge.ts, StaleDigest), where the committed content hash is still
  * the one compared. Only the digest changes: what was sent stays as it was.
  */
-export async function refreshDigests(deps: EngineDeps, syncTargetId: string, stale: readonly (readonly [string, string, string])[]): Promise<void> {
+export async function refreshDigests(deps: EngineDeps, syncTargetId: string, stale: readonly StaleDigest[]): Promise<void> {
   if (stale.length === 0) return;
+  const tokens = stale.map((r) => splitDigestToken(r[2]));
   await deps.pool.query(
-    `UPDATE sync_state s SET state_digest = u.digest
-     FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(record_key, content_hash, digest)
+    `UPDATE sync_state s SET key_bucket = u.bucket, state_digest = u.digest
+     FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[]) AS u(record_key, content_hash, bucket, digest)
      WHERE s.sync_target_id = $1 AND s.record_key = u.record_key AND s.content_hash = u.content_hash`,
-    [syncTargetId, stale.map((r) => r[0]), stale.map((r) => r[1]), stale.map((r) => r[2])],
+    [syncTargetId, stale.map((r) => r[0]), stale.map((r) => r[1]), tokens.map((x) => x[0]), tokens.map((x) => x[1])],
   );
 }
 

@@ -23,11 +23,11 @@
  *   merge query    flag, content_hash[, row digest], record_key, sorted by key
  *                  bytes (an incremental run's streaming merge, merge.ts),
  *                  optionally only the rows of some buckets
- *   payload query  record_key, match_value, content_hash, row digest, payload
+ *   payload query  record_key, match_value, content_hash, key bucket, row digest, payload
  *   shared values  each key or match value that several rows share
  */
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../compile/plan';
-import { sqlBucketOf, sqlKeyBucket, sqlRowDigest } from './buckets';
+import { KEY_BUCKET_BITS, sqlBucketOf, sqlKeyBucket, sqlRowDigest } from './buckets';
 import { createHash } from 'node:crypto';
 import { fieldsSignature, sqlCanonicalString, sqlCanonicalText, sqlContentHash } from './hash';
 import { dialectSql, type HashDialect } from './sql-dialect';
@@ -76,6 +76,19 @@ function digestSalt(signature: string): string {
 function rowDigestOf(dialect: HashDialect): string {
   return dialectSql(dialect).rowHash ? 'bf_d' : sqlRowDigest(dialect, 'bf_k', 'bf_h');
 }
+
+/**
+ * A key's bucket (buckets.ts): with native digests the dialect's own hash of
+ * the key (its top KEY_BUCKET_BITS of 60), else the first bits of md5(key),
+ * which Node and PostgreSQL compute too.
+ */
+export function sqlBucketOfKey(dialect: HashDialect, key: string): string {
+  const d = dialectSql(dialect);
+  // NULL for a NULL key, as md5 gives.
+  return d.rowHash ? `CASE WHEN ${key} IS NOT NULL THEN (${d.rowHash([d.literal(NATIVE_BUCKET_SALT), key])} >> ${60 - KEY_BUCKET_BITS}) END` : sqlKeyBucket(dialect, key);
+}
+
+const NATIVE_BUCKET_SALT = 'bf-key-bucket-1';
 
 /** Whether the dialect's row digests are its own (DialectSql.rowHash), so only it can compute them. */
 export function nativeDigests(dialect: HashDialect): boolean {
@@ -174,7 +187,7 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: bo
     d.literal(','),
     'bf_h',
     d.literal(','),
-    number(sqlKeyBucket(dialect, 'bf_k')),
+    number(sqlBucketOfKey(dialect, 'bf_k')),
     d.literal(','),
     number(rowDigestOf(dialect)),
     d.literal(','),
@@ -194,7 +207,7 @@ function bucketWhere(dialect: HashDialect, filter: NonNullable<BucketFilter>): s
   const d = dialectSql(dialect);
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   if (filter.dirty.length === 0) return `${key} IS NULL`;
-  const bucket = sqlBucketOf(sqlKeyBucket(dialect, key), filter.bits);
+  const bucket = sqlBucketOf(sqlBucketOfKey(dialect, key), filter.bits);
   // As in payloadQuery: a VALUES list is hashed by DuckDB and PostgreSQL; MySQL binary-searches a constant IN list.
   const list = dialect === 'mysql' ? filter.dirty.join(', ') : `VALUES ${filter.dirty.map((b) => `(${b})`).join(', ')}`;
   return `${key} IS NULL OR ${bucket} IN (${list})`;
@@ -211,7 +224,7 @@ export function digestQuery(dialect: HashDialect, path: TPlanPath, bits: number,
   const valid = `bf_m IS NOT NULL AND NOT (${isShared(d, 'match', known)})`;
   const text = (e: string) => `CAST(${e} AS ${d.textType})`;
   return `SELECT ${d.concat([text('bf_g.b'), d.literal(':'), text('bf_g.n'), d.literal(':'), text('bf_g.t'), d.literal(':'), text('bf_g.s')])} AS l FROM (
-SELECT ${sqlBucketOf(sqlKeyBucket(dialect, 'bf_k'), bits)} AS b,
+SELECT ${sqlBucketOf(sqlBucketOfKey(dialect, 'bf_k'), bits)} AS b,
   sum(CASE WHEN ${valid} THEN 1 ELSE 0 END) AS n,
   sum(CASE WHEN ${valid} THEN 0 ELSE 1 END) AS t,
   COALESCE(sum(CASE WHEN ${valid} THEN ${rowDigestOf(dialect)} END), 0) AS s
@@ -228,8 +241,8 @@ ORDER BY bf_g.b`;
 /**
  * Incremental runs: every row as `<flag><content hash>:<record key>`, ordered by
  * the key's bytes so merge.ts can walk it beside the committed sync state; with
- * native row digests (nativeDigests) `<flag><content hash>:<row digest>:<record key>`,
- * so the merge can refresh a committed digest that differs from the warehouse's.
+ * native row digests (nativeDigests) `<flag><content hash>:<bucket>/<row digest>:<record key>`,
+ * so the merge can refresh a committed bucket and digest that differ from the warehouse's.
  *   flag  '0' valid · 'k' NULL key · 'm' NULL match value · 'M' match value
  *         shared with another row (found by a GROUP BY on the match value alone,
  *         which the warehouse computes without the payload or the hash)
@@ -254,7 +267,9 @@ export function mergeQuery(
   const known: KnownShared = { key: [], match: knownMatches };
   const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN ${isShared(d, 'match', known)} THEN 'M' ELSE '0' END`;
   const source = buckets ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${bucketWhere(dialect, buckets)}) bf_p` : undefined;
-  const digest = d.rowHash ? [d.literal(':'), d.coalesce(`CAST(bf_d AS ${d.textType})`, d.literal(''))] : [];
+  // With native digests the bucket is the warehouse's too: both go in one token, `<bucket>/<digest>`.
+  const token = d.concat([`CAST(${sqlBucketOfKey(dialect, 'bf_k')} AS ${d.textType})`, d.literal('/'), `CAST(bf_d AS ${d.textType})`]);
+  const digest = d.rowHash ? [d.literal(':'), d.coalesce(token, d.literal(''))] : [];
   const tab = d.literal('\t');
   const withPayload = payloads ? [escapeTabs(d, 'bf_m'), tab, escapeTabs(d, 'bf_c'), tab] : [];
   return `SELECT ${d.concat([flag, 'bf_h', ...digest, d.literal(':'), ...withPayload, d.coalesce('bf_k', d.literal(''))])} AS l FROM (
@@ -276,8 +291,8 @@ function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
  */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
-  const digest = d.coalesce(`CAST(${rowDigestOf(dialect)} AS ${d.textType})`, d.literal(''));
-  const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), digest, d.literal(','), csv(d, 'bf_c')];
+  const number = (e: string) => d.coalesce(`CAST(${e} AS ${d.textType})`, d.literal(''));
+  const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), number(sqlBucketOfKey(dialect, 'bf_k')), d.literal(','), number(rowDigestOf(dialect)), d.literal(','), csv(d, 'bf_c')];
   // Keys filter the rows first, so the warehouse encodes and hashes only those.
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   const filtered =

@@ -28,7 +28,7 @@ import type pg from 'pg';
 import { bucketBits, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
 import { refreshDigests } from './commit';
 import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
-import { committedDigests, committedState, mergeByKey, type MergedRow, type MergeTally } from './merge';
+import { committedDigests, committedState, mergeByKey, splitDigestToken, type MergedRow, type MergeTally } from './merge';
 import { dialectSql, isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, copyText, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
@@ -206,7 +206,8 @@ export async function extract(
 
 /** mergedRowsCopy's columns. */
 function mergedLine(runTargetId: string, r: MergedRow): string {
-  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)},${csvField(r.match ?? null)},${csvField(r.payload ?? null)},${r.digest ?? ''}`;
+  const [bucket, digest] = r.digest ? splitDigestToken(r.digest) : ['', ''];
+  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)},${csvField(r.match ?? null)},${csvField(r.payload ?? null)},${bucket},${digest}`;
 }
 
 /**
@@ -355,7 +356,7 @@ async function flagDuplicates(client: { query: (sql: string, params: unknown[]) 
  * Second pass for hash-capable sources: fetch match values and payloads of the
  * labelled rows that still lack them. The hash computed in the same query is
  * the one committed: it is the hash of the payload actually sent, even if the
- * warehouse changed since the first pass; so is the row digest.
+ * warehouse changed since the first pass; so are the bucket and row digest.
  */
 export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<{ fetched: number; vanished: number }> {
   const dialect = t.source.connector.capabilities.dialect;
@@ -364,7 +365,7 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
   let lastKey = '';
   const client = await deps.pool.connect();
   try {
-    await client.query('CREATE TEMP TABLE IF NOT EXISTS bf_payloads (record_key text, match_value text, content_hash text, state_digest bigint, payload text) ON COMMIT PRESERVE ROWS');
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS bf_payloads (record_key text, match_value text, content_hash text, key_bucket int, state_digest bigint, payload text) ON COMMIT PRESERVE ROWS');
     for (;;) {
       // Keyset pagination over the rows still missing a payload.
       const page = await client.query<{ record_key: string }>(
@@ -379,13 +380,13 @@ export async function fetchPayloads(deps: EngineDeps, t: LoadedTarget): Promise<
       const sql = payloadQuery(dialect as HashDialect, t.path, page.rows.map((r) => r.record_key));
       fetched += await copyLines(
         client,
-        'COPY bf_payloads (record_key, match_value, content_hash, state_digest, payload) FROM STDIN WITH (FORMAT csv)',
+        'COPY bf_payloads (record_key, match_value, content_hash, key_bucket, state_digest, payload) FROM STDIN WITH (FORMAT csv)',
         linesOf(t.source, sql, READ_BATCH),
       );
       // Statistics for the fresh temp table, or the planner joins it row by row.
       await client.query('ANALYZE bf_payloads');
       await client.query(
-        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload, state_digest = p.state_digest
+        `UPDATE ${stagingTable(t.runTargetId)} r SET match_value = p.match_value, content_hash = p.content_hash, payload = p.payload, key_bucket = p.key_bucket, state_digest = p.state_digest
          FROM bf_payloads p WHERE r.run_target_id = $1 AND r.record_key = p.record_key AND r.label IN ('added', 'changed')`,
         [t.runTargetId],
       );

@@ -42,11 +42,22 @@ export type MergedRow = {
   digest?: string | null;
 };
 
-/** A committed row: record key, content hash, external id, row digest (buckets.ts). */
+/** A committed row: record key, content hash, external id, row digest token (splitDigestToken; null without digests). */
 export type CommittedRow = readonly [key: string, hash: string, externalId: string | null, digest: string | null];
 
-/** An unchanged row whose committed row digest is not the warehouse's: key, content hash, the warehouse's digest. */
+/** An unchanged row whose committed row digest is not the warehouse's: key, content hash, the warehouse's digest token. */
 export type StaleDigest = readonly [key: string, hash: string, digest: string];
+
+/**
+ * With native digests the merge compares `<bucket>/<row digest>` tokens: the
+ * key's bucket is the warehouse's hash too (extract-sql.ts sqlBucketOfKey).
+ * Splits one into its bucket and digest, as sync_state stores them.
+ */
+export function splitDigestToken(token: string): [bucket: string, digest: string] {
+  const slash = token.indexOf('/');
+  if (slash < 0) throw new EngineError(`merge: malformed row digest ${JSON.stringify(token.slice(0, 40))} — this is a bug; report it`);
+  return [token.slice(0, slash), token.slice(slash + 1)];
+}
 
 /** What the merge yields: rows to stage, and committed digests to refresh. */
 export type MergeBatch = { rows: MergedRow[]; stale: StaleDigest[] };
@@ -285,7 +296,7 @@ const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null, digests = false): AsyncGenerator<CommittedRow[]> {
   // COPY takes no parameters: the bucket numbers are integers written into the SQL.
   const inBuckets = buckets ? ` AND ${sqlBucketOf('key_bucket', buckets.bits)} = ANY('{${buckets.dirty.map((b) => Math.trunc(b)).join(',')}}'::int[])` : '';
-  const sql = `COPY (SELECT content_hash, external_id, ${digests ? 'state_digest' : 'NULL'}, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
+  const sql = `COPY (SELECT content_hash, external_id, ${digests ? `key_bucket || '/' || state_digest` : 'NULL'}, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
   for await (const lines of copyOutLines(client, sql)) {
     const batch: CommittedRow[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) {

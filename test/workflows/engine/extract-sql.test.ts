@@ -87,6 +87,8 @@ for (const warehouse of WAREHOUSES) {
     const parse = (l: string) => parseWarehouseLine(l, nativeDigests(r.dialect));
     /** The row digest a keyed row should carry: Node's for md5 digests; for native ones, what the keys query gave that key. */
     let digestOf: (key: string, email: string) => string;
+    /** A key's full-resolution bucket: Node's md5 one, or with native digests what the keys query gave. */
+    let bucketFor: (key: string) => number;
 
     beforeAll(async () => {
       const w = await warehouse.open();
@@ -97,8 +99,11 @@ for (const warehouse of WAREHOUSES) {
       const textType = r.dialect === 'mysql' ? 'VARCHAR(50)' : r.dialect === 'postgres' ? 'TEXT COLLATE "en-x-icu"' : 'VARCHAR';
       await r.exec(`CREATE TABLE ${TABLE} (id ${textType}, email VARCHAR(50))${r.dialect === 'mysql' ? ' CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci' : ''}`);
       await r.exec(`INSERT INTO ${TABLE} VALUES ${ROWS.map(([id, email]) => `(${literal(id)}, ${literal(email)})`).join(', ')}`);
-      const fromKeysQuery = new Map((await r.lines(keysQuery(r.dialect, path, false))).map(csvFields).map((x) => [`${x[1]}\u0000${x[2]}`, x[5]!]));
+      const keyRows = (await r.lines(keysQuery(r.dialect, path, false))).map(csvFields);
+      const fromKeysQuery = new Map(keyRows.map((x) => [`${x[1]}\u0000${x[2]}`, x[5]!]));
+      const buckets = new Map(keyRows.map((x) => [x[1], Number(x[4])]));
       digestOf = nativeDigests(r.dialect) ? (k, e) => fromKeysQuery.get(`${k}\u0000${e}`)! : (k, e) => String(rowDigest(k, hashOf(e)));
+      bucketFor = nativeDigests(r.dialect) ? (k) => buckets.get(k)! : keyBucket;
     });
 
     afterAll(async () => {
@@ -130,10 +135,11 @@ for (const warehouse of WAREHOUSES) {
       expect(rows.filter((x) => x[0] === 'null_key').map((x) => x[2])).toEqual(['e@x.co']);
       expect(byFlag(null)).toEqual(['1', '10', '9', 'B', 'a', 'é'].sort());
       const e = rows.find((x) => x[1] === 'é')!;
-      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), String(keyBucket('é')), digestOf('é', 'h@x.co'), 'h@x.co']);
-      // Every keyed row carries the bucket Node computes and a row digest (the commit stores them as they are).
+      expect(e.slice(2)).toEqual(['h@x.co', hashOf('h@x.co'), String(bucketFor('é')), digestOf('é', 'h@x.co'), 'h@x.co']);
+      // Every keyed row carries a bucket (Node's, without native digests) and a row digest (the commit stores them as they are).
       for (const row of rows.filter((x) => x[1] !== null)) {
-        expect(row[4]).toBe(String(keyBucket(row[1]!)));
+        if (!nativeDigests(r.dialect)) expect(row[4]).toBe(String(keyBucket(row[1]!)));
+        expect(Number(row[4])).toBeLessThan(2 ** KEY_BUCKET_BITS);
         expect(row[5]).toMatch(/^\d+$/);
         expect(BigInt(row[5]!)).toBeLessThan(2n ** 60n);
         if (!nativeDigests(r.dialect) && row[2] !== null) expect(row[5]).toBe(String(rowDigest(row[1]!, row[3]!)));
@@ -166,7 +172,7 @@ for (const warehouse of WAREHOUSES) {
 
     it('digest query: per bucket, the valid rows and the sum of their row digests; invalid rows taint their bucket', async () => {
       for (const bits of [0, 2, 4]) {
-        const bucketOf = (k: string) => keyBucket(k) >> (KEY_BUCKET_BITS - bits);
+        const bucketOf = (k: string) => bucketFor(k) >> (KEY_BUCKET_BITS - bits);
         const want = new Map<number, { n: number; t: number; s: bigint }>();
         for (const [id, email] of ROWS) {
           if (id === null) continue; // NULL keys have no bucket: the merge query always reads them
@@ -197,7 +203,8 @@ for (const warehouse of WAREHOUSES) {
       const fetched = (await r.lines(payloadQuery(r.dialect, path, keys))).map(csvFields);
       for (const key of keys) {
         const p = fetched.find((x) => x[0] === key)!;
-        expect(rich.find((x) => x.key === key)).toMatchObject({ flag: '0', match: p[1], hash: p[2], payload: p[4] });
+        expect(rich.find((x) => x.key === key)).toMatchObject({ flag: '0', match: p[1], hash: p[2], payload: p[5] });
+        if (digests) expect(rich.find((x) => x.key === key)!.digest).toBe(`${p[3]}/${p[4]}`);
       }
       // A NULL match value comes back as null.
       expect(rich.find((x) => x.key === '5')).toMatchObject({ flag: 'm', match: null });
@@ -206,7 +213,7 @@ for (const warehouse of WAREHOUSES) {
     it('merge query with a bucket filter: the rows of those buckets and the NULL-key rows, nothing else', async () => {
       const bits = 3;
       const all = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
-      const bucketOf = (k: string) => keyBucket(k) >> (KEY_BUCKET_BITS - bits);
+      const bucketOf = (k: string) => bucketFor(k) >> (KEY_BUCKET_BITS - bits);
       const dirty = [...new Set(['1', '2', 'é'].map(bucketOf))].sort((a, b) => a - b);
       const some = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty }))).map(parse);
       // Rows sharing a key come in either order.
@@ -220,17 +227,19 @@ for (const warehouse of WAREHOUSES) {
     it('payload query: only the requested keys, with the same hash and row digest', async () => {
       const rows = (await r.lines(payloadQuery(r.dialect, path, ['é', 'a', 'missing']))).map(csvFields);
       expect(rows.map((x) => x[0]).sort()).toEqual(['a', 'é']);
-      expect(rows.find((x) => x[0] === 'a')).toEqual(['a', 'g@x.co', hashOf('g@x.co'), digestOf('a', 'g@x.co'), 'g@x.co']);
+      expect(rows.find((x) => x[0] === 'a')).toEqual(['a', 'g@x.co', hashOf('g@x.co'), String(bucketFor('a')), digestOf('a', 'g@x.co'), 'g@x.co']);
     });
 
-    it('merge query: the row digests of the keys query, where they are the warehouse\'s own', async () => {
+    it('merge query: the buckets and row digests of the keys query, where they are the warehouse\'s own', async () => {
       const rows = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
       if (!nativeDigests(r.dialect)) {
         expect(rows.every((x) => x.digest === null)).toBe(true);
         return;
       }
       const emails = new Map(ROWS.filter(([id]) => id !== null && id !== '2').map(([id, email]) => [id!, email]));
-      for (const x of rows.filter((x) => x.flag !== 'k' && x.key !== '2' && emails.get(x.key) !== null)) expect(x.digest).toBe(digestOf(x.key, emails.get(x.key)!));
+      for (const x of rows.filter((x) => x.flag !== 'k' && x.key !== '2' && emails.get(x.key) !== null)) {
+        expect(x.digest).toBe(`${bucketFor(x.key)}/${digestOf(x.key, emails.get(x.key)!)}`);
+      }
     });
   });
 }

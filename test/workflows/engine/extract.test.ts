@@ -15,7 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
-import { sqlRowDigest } from '../../../workflows/engine/buckets';
+import { sqlKeyBucket, sqlRowDigest } from '../../../workflows/engine/buckets';
 import { contentHash, encodeCanonical, fieldsSignature } from '../../../workflows/engine/hash';
 import { deliverBatch } from '../../../workflows/engine/deliver';
 import { diff } from '../../../workflows/engine/diff';
@@ -281,12 +281,14 @@ for (const source of [duckdbSource(), postgresSource()]) {
       expect(again.counts).toMatchObject({ queried: ROWS, unchanged: ROWS });
     });
 
-    it('committed row digests unlike the warehouse\'s (md5 ones, as before native digests) are replaced in one run; the next run compares no row key by key', async () => {
+    it('committed buckets and row digests unlike the warehouse\'s (md5 ones, as before native digests) are replaced in one run; the next run compares no row key by key', async () => {
       const targets = await deps.db.syncTarget.findMany({ where: { pipelineId }, select: { id: true } });
       // What sync_state held before native digests (and holds for sources without them).
-      const md5 = await deps.pool.query(`UPDATE sync_state SET state_digest = ${sqlRowDigest('postgres', 'record_key', 'content_hash')} WHERE sync_target_id = ANY($1::text[])`, [
-        targets.map((x) => x.id),
-      ]);
+      const md5 = await deps.pool.query(
+        `UPDATE sync_state SET key_bucket = ${sqlKeyBucket('postgres', 'record_key')}, state_digest = ${sqlRowDigest('postgres', 'record_key', 'content_hash')}
+         WHERE sync_target_id = ANY($1::text[])`,
+        [targets.map((x) => x.id)],
+      );
       expect(md5.rowCount).toBe(ROWS);
       const r = await runOnce();
       expect(r.labels).toEqual([]);
