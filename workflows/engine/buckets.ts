@@ -1,13 +1,14 @@
 /**
  * Bucket digests: which keys an incremental run must look at.
  *
- * Every record key falls in a bucket (the first 20 bits of md5(key)). A
- * bucket's digest is its row count and the sum of its rows' row digests, a
- * 60-bit hash of the row: where the warehouse has a fast hash of its own
- * (DialectSql.rowHash, DuckDB), of the key and the mapped columns' values as
- * the warehouse holds them, salted with the field list (extract-sql.ts); else
- * the md5 of (key, content hash), which costs the warehouse the canonical text
- * and two md5s a row. The warehouse computes the digests of
+ * Every record key falls in a bucket of 20 bits, and a bucket's digest is its
+ * row count and the sum of its rows' row digests, a 60-bit hash of the row.
+ * Where the warehouse has a fast hash of its own (DialectSql.rowHash, DuckDB),
+ * both come from it (extract-sql.ts sqlBucketOfKey): the bucket from the key,
+ * the digest from the key and the mapped columns' values as the warehouse
+ * holds them, salted with the field list. Elsewhere the bucket is the first
+ * 20 bits of md5(key) and the digest the md5 of (key, content hash), which
+ * costs the warehouse the canonical text and two md5s a row. The warehouse computes the digests of
  * its rows in one GROUP BY; sync_state keeps each committed row's bucket and
  * row digest (written by commit.ts), so PostgreSQL sums them without hashing.
  * A bucket whose digests agree holds the same keys with the same hashes on
@@ -23,10 +24,11 @@
  * Node, DuckDB, PostgreSQL and MySQL compute the same buckets and md5 row
  * digests: golden tests prove it for the warehouses
  * (test/workflows/engine/extract-sql.test.ts) and for sync_state and its
- * migration (test/workflows/engine/buckets.test.ts). A native row digest only
- * its warehouse computes: the payload query returns it with the payload, so
- * the commit stores the digest of the row it sent, and the merge replaces
- * committed digests that are not the warehouse's (merge.ts, `digests`).
+ * migration (test/workflows/engine/buckets.test.ts). Native buckets and row
+ * digests only their warehouse computes: the merge and payload queries return
+ * them with the payload, so the commit stores those of the row it sent, and
+ * the merge replaces committed ones that are not the warehouse's (merge.ts,
+ * `digests`).
  */
 import { createHash } from 'node:crypto';
 import { Cursor } from './cursor';

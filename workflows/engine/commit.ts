@@ -37,8 +37,10 @@ const STATE_COLUMNS = 'sync_target_id, record_key, content_hash, match_value, ex
 
 /**
  * STATE_COLUMNS' values from a staged row `r`, given the SQL of the sync target
- * id and run id. Bucket and digest come from staging when the extract computed
- * them (a first sync: keysQuery), else PostgreSQL hashes here.
+ * id and run id. Bucket and digest come from staging when the warehouse
+ * computed them (keys, merge and payload queries), else PostgreSQL hashes
+ * here; on a source with native digests such a row's bucket differs once and
+ * the next merge replaces them (merge.ts).
  */
 function stateValues(syncTargetId: string, runId: string): string {
   return `${syncTargetId}, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), ${runId},
