@@ -188,7 +188,7 @@ export async function commitOutcomes(deps: EngineDeps, t: LoadedTarget, batchNo:
 /**
  * Replaces committed buckets and row digests with the warehouse's for rows the merge found
  * unchanged (merge.ts, StaleDigest), where the committed content hash is still
- * the one compared. Only the digest changes: what was sent stays as it was.
+ * the one compared. Only the bucket and digest change: what was sent stays as it was.
  */
 export async function refreshDigests(deps: EngineDeps, syncTargetId: string, stale: readonly StaleDigest[]): Promise<void> {
   if (stale.length === 0) return;
