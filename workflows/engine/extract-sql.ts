@@ -32,6 +32,11 @@ import { createHash } from 'node:crypto';
 import { fieldsSignature, sqlCanonicalString, sqlCanonicalText, sqlContentHash } from './hash';
 import { dialectSql, type HashDialect } from './sql-dialect';
 
+/** A number as text, NULL → '' (an empty CSV field, which COPY reads as NULL). */
+function numberField(d: ReturnType<typeof dialectSql>, expr: string): string {
+  return d.coalesce(`CAST(${expr} AS ${d.textType})`, d.literal(''));
+}
+
 function csv(d: ReturnType<typeof dialectSql>, expr: string): string {
   // NULL → empty unquoted field, which COPY … (FORMAT csv) reads as NULL.
   return d.coalesce(d.concat([d.literal('"'), d.replace(expr, '"', '""'), d.literal('"')]), d.literal(''));
@@ -56,7 +61,7 @@ FROM ${source}`;
 }
 
 /** Which row digests a dialect computes; a new one means every committed digest differs once (see refreshing in merge.ts). */
-export const NATIVE_DIGEST_VERSION = 'bf-row-digest-1';
+const NATIVE_DIGEST_VERSION = 'bf-row-digest-1';
 
 /**
  * The native row digest's first argument: a change of the field list, of a
@@ -177,7 +182,6 @@ function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('ke
  */
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean, known: KnownShared = FIND_SHARED): string {
   const d = dialectSql(dialect);
-  const number = (e: string) => d.coalesce(`CAST(${e} AS ${d.textType})`, d.literal(''));
   const cols = [
     validity(d, known),
     d.literal(','),
@@ -187,9 +191,9 @@ export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: bo
     d.literal(','),
     'bf_h',
     d.literal(','),
-    number(sqlBucketOfKey(dialect, 'bf_k')),
+    numberField(d, sqlBucketOfKey(dialect, 'bf_k')),
     d.literal(','),
-    number(rowDigestOf(dialect)),
+    numberField(d, rowDigestOf(dialect)),
     d.literal(','),
     withPayload ? csv(d, 'bf_c') : d.literal(''),
   ];
@@ -268,8 +272,9 @@ export function mergeQuery(
   const flag = `CASE WHEN bf_k IS NULL THEN 'k' WHEN bf_m IS NULL THEN 'm' WHEN ${isShared(d, 'match', known)} THEN 'M' ELSE '0' END`;
   const source = buckets ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${bucketWhere(dialect, buckets)}) bf_p` : undefined;
   // With native digests the bucket is the warehouse's too: both go in one token, `<bucket>/<digest>`.
-  const token = d.concat([`CAST(${sqlBucketOfKey(dialect, 'bf_k')} AS ${d.textType})`, d.literal('/'), `CAST(bf_d AS ${d.textType})`]);
-  const digest = d.rowHash ? [d.literal(':'), d.coalesce(token, d.literal(''))] : [];
+  const digest = d.rowHash
+    ? [d.literal(':'), d.coalesce(d.concat([`CAST(${sqlBucketOfKey(dialect, 'bf_k')} AS ${d.textType})`, d.literal('/'), `CAST(bf_d AS ${d.textType})`]), d.literal(''))]
+    : [];
   const tab = d.literal('\t');
   const withPayload = payloads ? [escapeTabs(d, 'bf_m'), tab, escapeTabs(d, 'bf_c'), tab] : [];
   return `SELECT ${d.concat([flag, 'bf_h', ...digest, d.literal(':'), ...withPayload, d.coalesce('bf_k', d.literal(''))])} AS l FROM (
@@ -279,7 +284,10 @@ ${sharedJoins(dialect, path, ['match'], known)}
 ORDER BY ${d.byteOrder('bf_k')}`;
 }
 
-/** `\` → `\\` and a tab → `\t`, NULL → `\N`: text that holds no tab (merge.ts unescapeTabs reverses it). */
+/**
+ * `\` → `\\` and a tab → `\t`, NULL → `\N`: a field of PostgreSQL's COPY text
+ * format that holds no tab (merge.ts reads it back as it reads COPY's output).
+ */
 function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
   return d.coalesce(d.replace(d.replace(expr, '\\', '\\\\'), '\t', '\\t'), d.literal('\\N'));
 }
@@ -291,8 +299,19 @@ function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
  */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
-  const number = (e: string) => d.coalesce(`CAST(${e} AS ${d.textType})`, d.literal(''));
-  const cols = [csv(d, 'bf_k'), d.literal(','), csv(d, 'bf_m'), d.literal(','), 'bf_h', d.literal(','), number(sqlBucketOfKey(dialect, 'bf_k')), d.literal(','), number(rowDigestOf(dialect)), d.literal(','), csv(d, 'bf_c')];
+  const cols = [
+    csv(d, 'bf_k'),
+    d.literal(','),
+    csv(d, 'bf_m'),
+    d.literal(','),
+    'bf_h',
+    d.literal(','),
+    numberField(d, sqlBucketOfKey(dialect, 'bf_k')),
+    d.literal(','),
+    numberField(d, rowDigestOf(dialect)),
+    d.literal(','),
+    csv(d, 'bf_c'),
+  ];
   // Keys filter the rows first, so the warehouse encodes and hashes only those.
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   const filtered =

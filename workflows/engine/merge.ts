@@ -109,13 +109,6 @@ type WarehouseRow = { flag: string; hash: string; digest: string | null; key: st
 
 const FLAG_REASON: Record<string, InvalidReason> = { k: 'null_key', m: 'null_match', M: 'duplicate_match' };
 
-/** mergeQuery's escapeTabs, reversed. */
-export function unescapeTabs(s: string): string | null {
-  if (s === '\\N') return null;
-  if (!s.includes('\\')) return s;
-  return s.replace(/\\(.)/g, (_, ch: string) => (ch === 't' ? '\t' : ch));
-}
-
 /**
  * mergeQuery's line: `<flag><hash>:<key>`; with `digests` a `:<digest>` after
  * the hash; with `payloads` `<match>\t<payload>\t` before the key.
@@ -133,8 +126,8 @@ export function parseWarehouseLine(l: string, digests = false, payloads = false)
   const t1 = l.indexOf('\t', second + 1);
   const t2 = t1 < 0 ? -1 : l.indexOf('\t', t1 + 1);
   if (t2 < 0) throw bad();
-  row.match = unescapeTabs(l.slice(second + 1, t1));
-  row.payload = unescapeTabs(l.slice(t1 + 1, t2));
+  row.match = copyTextOrNull(l.slice(second + 1, t1));
+  row.payload = copyTextOrNull(l.slice(t1 + 1, t2));
   row.key = l.slice(t2 + 1);
   return row;
 }
@@ -263,6 +256,11 @@ export async function* mergeByKey(
   } finally {
     await Promise.all([w.close(), c.close()]);
   }
+}
+
+/** A field in COPY text format (mergeQuery's payload fields too): `\\N` is NULL. */
+function copyTextOrNull(s: string): string | null {
+  return s === '\\N' ? null : unescapeCopyText(s);
 }
 
 /** PostgreSQL COPY text format: `\\`, `\t`, `\n`, `\r` and friends are escaped. */
