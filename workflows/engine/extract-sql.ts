@@ -171,6 +171,13 @@ function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('ke
     .join('\n');
 }
 
+/** The CSV fields key, match value, content hash, key bucket and row digest of inner()'s row (keys and payload queries). */
+function rowFields(dialect: HashDialect): string[] {
+  const d = dialectSql(dialect);
+  const comma = d.literal(',');
+  return [csv(d, 'bf_k'), comma, csv(d, 'bf_m'), comma, 'bf_h', comma, numberField(d, sqlBucketOfKey(dialect, 'bf_k')), comma, numberField(d, rowDigestOf(dialect))];
+}
+
 /**
  * All rows: validity, key, match value, hash, the key's bucket and the row
  * digest (buckets.ts, which the commit copies into sync_state: the warehouse
@@ -182,21 +189,7 @@ function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('ke
  */
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean, known: KnownShared = FIND_SHARED): string {
   const d = dialectSql(dialect);
-  const cols = [
-    validity(d, known),
-    d.literal(','),
-    csv(d, 'bf_k'),
-    d.literal(','),
-    csv(d, 'bf_m'),
-    d.literal(','),
-    'bf_h',
-    d.literal(','),
-    numberField(d, sqlBucketOfKey(dialect, 'bf_k')),
-    d.literal(','),
-    numberField(d, rowDigestOf(dialect)),
-    d.literal(','),
-    withPayload ? csv(d, 'bf_c') : d.literal(''),
-  ];
+  const cols = [validity(d, known), d.literal(','), ...rowFields(dialect), d.literal(','), withPayload ? csv(d, 'bf_c') : d.literal('')];
   return `SELECT ${d.concat(cols)} AS l FROM (
 ${inner(dialect, path)}
 ) bf_i
@@ -299,19 +292,7 @@ function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
  */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
-  const cols = [
-    csv(d, 'bf_k'),
-    d.literal(','),
-    csv(d, 'bf_m'),
-    d.literal(','),
-    'bf_h',
-    d.literal(','),
-    numberField(d, sqlBucketOfKey(dialect, 'bf_k')),
-    d.literal(','),
-    numberField(d, rowDigestOf(dialect)),
-    d.literal(','),
-    csv(d, 'bf_c'),
-  ];
+  const cols = [...rowFields(dialect), d.literal(','), csv(d, 'bf_c')];
   // Keys filter the rows first, so the warehouse encodes and hashes only those.
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   const filtered =
