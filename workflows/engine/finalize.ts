@@ -155,8 +155,48 @@ export async function finalizeTarget(deps: EngineDeps, input: FinalizeInput): Pr
   });
   // Staged payloads hold personal data: purge them now; errors keep short excerpts.
   await dropStaging(deps.pool, input.runTargetId);
+  await refreshSyncStateStatistics(deps, counts.accepted);
   if (imbalance) throw new CountsDoNotBalance(`run target ${input.runTargetId}: ${error}`);
   return { counts, status };
+}
+
+/** A run that wrote more rows than this (plus a tenth of the table) refreshes sync_state's statistics: autovacuum's own threshold. */
+const ANALYZE_BASE_ROWS = 1_000;
+const ANALYZE_FRACTION = 0.1;
+
+/**
+ * Fresh planner statistics for sync_state after a run that wrote much of it
+ * (a first sync), instead of waiting up to a minute for autovacuum: with stale
+ * ones the next run's queries are planned for a handful of rows. The committed
+ * digests of a million rows (merge.ts) then took twice as long (a bitmap scan
+ * and a hash aggregate spilling to disk instead of a scan and a sort). The
+ * rule compares the rows this run wrote with the table's size as last
+ * analyzed, not with the statistics collector's change count, which trails
+ * the commits and would ask again after the ANALYZE. Only the columns those
+ * queries filter and group on are sampled, which takes about half the time of
+ * a full ANALYZE. If autovacuum holds the table, it is refreshing the
+ * statistics already, so a short lock wait gives up.
+ */
+export async function refreshSyncStateStatistics(deps: EngineDeps, rowsWritten: number): Promise<boolean> {
+  const size = await deps.pool.query<{ reltuples: number }>(`SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = 'sync_state'::regclass`);
+  const analyzed = size.rows[0]?.reltuples ?? -1;
+  // reltuples is -1 until the table's first ANALYZE.
+  if (rowsWritten === 0 || (analyzed >= 0 && rowsWritten <= ANALYZE_BASE_ROWS + ANALYZE_FRACTION * analyzed)) return false;
+  const client = await deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = '2s'`);
+    await client.query('ANALYZE sync_state (sync_target_id, record_key, key_bucket)');
+    await client.query('COMMIT');
+    return true;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    // 55P03: lock_not_available.
+    if ((err as { code?: string }).code === '55P03') return false;
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /** Closes the run from its targets' statuses, releases its locks. */
