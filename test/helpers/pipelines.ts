@@ -7,6 +7,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { encryptCredentials } from '../../app/_server/connections/runtime';
 import type { Db } from '../../app/_server/db';
 import { RECORD_KEY_COLUMN, ZPlan, type TPlan, type TPlanPath } from '../../workflows/compile/plan';
+import { pin } from '../../workflows/engine/pin';
+import type { EngineDeps } from '../../workflows/engine/target';
+import { createWorkspace } from './db';
 
 export async function createConnection(
   db: Db,
@@ -64,4 +67,28 @@ export async function publishPlan(db: Db, pipelineId: string, paths: PathSpec[])
 export function duckdbSql(table: string, keyColumn: string, columns: string[], where = ''): string {
   const cols = columns.map((c) => `"${c}"`).join(', ');
   return `SELECT CAST("${keyColumn}" AS VARCHAR) AS "${RECORD_KEY_COLUMN}", ${cols} FROM "${table}"${where ? ` WHERE ${where}` : ''}`;
+}
+
+/**
+ * A run pinned to a one-path pipeline (email only, upsert) from a DuckDB
+ * source that is never read to the no-op sink: for tests that stage, commit
+ * or count rows by hand. Returns the run target's id.
+ */
+export async function pinnedSinkTarget(deps: EngineDeps): Promise<string> {
+  const { workspace } = await createWorkspace(deps.db);
+  const src = await createConnection(deps.db, workspace.id, { kind: 'source', connector: 'duckdb', config: {} });
+  const sink = await createConnection(deps.db, workspace.id, { kind: 'destination', connector: 'noop-sink', config: {} });
+  const { pipeline } = await createPipelineWithPlan(deps.db, workspace.id, () => [
+    {
+      id: 'dest',
+      source: { connectionId: src.id, dialect: 'duckdb' },
+      sql: 'SELECT 1',
+      fields: [{ name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }],
+      matchField: 'email',
+      destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'upsert', options: {} },
+    },
+  ]);
+  const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
+  if (!pinned.ok) throw new Error(pinned.reason);
+  return pinned.targets[0]!.runTargetId;
 }

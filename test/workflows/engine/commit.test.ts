@@ -5,37 +5,20 @@
  * its key bucket and row digest: copied from staging where the extract
  * computed them, else computed by PostgreSQL.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyBucket, rowDigest } from '../../../workflows/engine/buckets';
 import { commitWholeBatch } from '../../../workflows/engine/commit';
 import { createLimiterFactory } from '../../../workflows/engine/limiter';
-import { pin } from '../../../workflows/engine/pin';
 import { createStaging, dropStaging, stagingTable, upgradeStaging } from '../../../workflows/engine/staging';
 import { loadTarget, type EngineDeps } from '../../../workflows/engine/target';
-import { createWorkspace, testDb, testPool } from '../../helpers/db';
-import { createConnection, createPipelineWithPlan } from '../../helpers/pipelines';
+import { testDb, testPool } from '../../helpers/db';
+import { pinnedSinkTarget } from '../../helpers/pipelines';
 
 async function stagedTarget() {
   const db = testDb();
   const pool = testPool();
   const deps: EngineDeps = { db, pool, limiterFactory: createLimiterFactory(pool) };
-  const { workspace } = await createWorkspace(db);
-  const src = await createConnection(db, workspace.id, { kind: 'source', connector: 'duckdb', config: {} });
-  const sink = await createConnection(db, workspace.id, { kind: 'destination', connector: 'noop-sink', config: {} });
-  const { pipeline } = await createPipelineWithPlan(db, workspace.id, () => [
-    {
-      id: 'dest',
-      source: { connectionId: src.id, dialect: 'duckdb' },
-      sql: 'SELECT 1',
-      fields: [{ name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }],
-      matchField: 'email',
-      destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'upsert', options: {} },
-    },
-  ]);
-  const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
-  if (!pinned.ok) throw new Error(pinned.reason);
-  const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
+  const t = await loadTarget(deps, await pinnedSinkTarget(deps));
   await createStaging(pool, t.runTargetId);
   await pool.query(
     `INSERT INTO ${stagingTable(t.runTargetId)} (run_target_id, record_key, match_value, content_hash, label, payload, op, batch_no)

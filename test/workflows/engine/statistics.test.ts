@@ -5,34 +5,17 @@
  * as last analyzed, not after a small run, and gives up, without failing the
  * run, when another session holds the table's ANALYZE lock.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { refreshSyncStateStatistics } from '../../../workflows/engine/finalize';
 import { createLimiterFactory } from '../../../workflows/engine/limiter';
-import { pin } from '../../../workflows/engine/pin';
 import type { EngineDeps } from '../../../workflows/engine/target';
-import { createWorkspace, testDb, testPool } from '../../helpers/db';
-import { createConnection, createPipelineWithPlan } from '../../helpers/pipelines';
+import { testDb, testPool } from '../../helpers/db';
+import { pinnedSinkTarget } from '../../helpers/pipelines';
 
 const ROWS = 3_000;
 
 async function syncTargetWithRows(deps: EngineDeps): Promise<string> {
-  const { workspace } = await createWorkspace(deps.db);
-  const src = await createConnection(deps.db, workspace.id, { kind: 'source', connector: 'duckdb', config: {} });
-  const sink = await createConnection(deps.db, workspace.id, { kind: 'destination', connector: 'noop-sink', config: {} });
-  const { pipeline } = await createPipelineWithPlan(deps.db, workspace.id, () => [
-    {
-      id: 'dest',
-      source: { connectionId: src.id, dialect: 'duckdb' },
-      sql: 'SELECT 1',
-      fields: [{ name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }],
-      matchField: 'email',
-      destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'upsert', options: {} },
-    },
-  ]);
-  const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
-  if (!pinned.ok) throw new Error(pinned.reason);
-  const target = await deps.db.runTarget.findUniqueOrThrow({ where: { id: pinned.targets[0]!.runTargetId } });
+  const target = await deps.db.runTarget.findUniqueOrThrow({ where: { id: await pinnedSinkTarget(deps) } });
   await deps.pool.query(
     `INSERT INTO sync_state (sync_target_id, record_key, content_hash, match_value, payload)
      SELECT $1, 'k' || i, 'h' || i, 'u' || i || '@x.co', 'u' || i || '@x.co' FROM generate_series(1, $2::int) i`,
