@@ -178,12 +178,14 @@ const ANALYZE_FRACTION = 0.1;
  * statistics already, so a short lock wait gives up.
  */
 export async function refreshSyncStateStatistics(deps: EngineDeps, rowsWritten: number): Promise<boolean> {
-  const size = await deps.pool.query<{ reltuples: number }>(`SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = 'sync_state'::regclass`);
-  const analyzed = size.rows[0]?.reltuples ?? -1;
-  // reltuples is -1 until the table's first ANALYZE.
-  if (rowsWritten === 0 || (analyzed >= 0 && rowsWritten <= ANALYZE_BASE_ROWS + ANALYZE_FRACTION * analyzed)) return false;
+  // Most finalizes wrote nothing (a run with no changes): no catalog read for them.
+  if (rowsWritten === 0) return false;
   const client = await deps.pool.connect();
   try {
+    const size = await client.query<{ reltuples: number }>(`SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = 'sync_state'::regclass`);
+    const analyzed = size.rows[0]?.reltuples ?? -1;
+    // reltuples is -1 until the table's first ANALYZE.
+    if (analyzed >= 0 && rowsWritten <= ANALYZE_BASE_ROWS + ANALYZE_FRACTION * analyzed) return false;
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = '2s'`);
     await client.query('ANALYZE sync_state (sync_target_id, record_key, key_bucket)');
