@@ -170,7 +170,14 @@ export const pipelineRouter = createTRPCRouter({
       const p = await pipelineOr404(ctx, input.id);
       const active = await ctx.db.run.findFirst({ where: { pipelineId: p.id, status: { in: [...ACTIVE_RUN] } }, select: { id: true } });
       if (active) throw new TRPCError({ code: 'CONFLICT', message: `"${p.name}" has a run in progress (${active.id}) — fix: cancel it or wait for it to finish, then delete.` });
-      await ctx.db.pipeline.delete({ where: { id: p.id } });
+      await ctx.db.$transaction(async (tx) => {
+        // The engine's tables have no foreign keys (they are written in bulk):
+        // sync state holds the last payload sent, personal data, so it goes too.
+        const targets = (await tx.syncTarget.findMany({ where: { pipelineId: p.id }, select: { id: true } })).map((t) => t.id);
+        await tx.syncState.deleteMany({ where: { syncTargetId: { in: targets } } });
+        await tx.deliveryIntent.deleteMany({ where: { syncTargetId: { in: targets } } });
+        await tx.pipeline.delete({ where: { id: p.id } });
+      });
       return { ok: true as const };
     }),
 
