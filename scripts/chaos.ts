@@ -135,7 +135,8 @@ async function main(): Promise<void> {
     const pipelineId = await setUpPipeline(stack, sandbox, warehouse);
 
     const taskQueue = `chaos-${process.pid}`;
-    const extraEnv: Record<string, string> = args.ledger ? {} : { BACKFLOW_TEST_DISABLE_INTENT_LEDGER: '1' };
+    // Every bucket summary a worker settles is checked against sync_state, kills or not.
+    const extraEnv: Record<string, string> = { BACKFLOW_VERIFY_SUMMARIES: '1', ...(args.ledger ? {} : { BACKFLOW_TEST_DISABLE_INTENT_LEDGER: '1' }) };
     const restart = async () => {
       worker = stack.spawnWorker({ taskQueue, extraEnv });
       await worker.ready;

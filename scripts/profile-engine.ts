@@ -79,6 +79,8 @@ const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipelin
 if (!p.ok) throw new Error(p.reason);
 const lt = await loadTarget(deps, p.targets[0]!.runTargetId); lap("load"); if (process.env.LOADS) { for (let i = 0; i < 100; i++) await loadTarget(deps, p.targets[0]!.runTargetId); lap("100 loads"); }
 const ex = await extract(deps, lt, 'upsert', 10000); lap(`extract ${ex.extracted}`);
+// What the extract activity records (workflows/temporal/activities.ts): finalize's counts need it.
+await db.runTarget.update({ where: { id: lt.runTargetId }, data: { phase: 'diff', queried: ex.extracted, unstagedUnchanged: ex.unstagedUnchanged } });
 const d = await diff(deps, lt, { objectUpsert: true, labelled: ex.labelled, merged: ex.merged, committedRows: ex.committedRows, deletesConfirmed: false, batchSize: 10000 }); lap(`diff batches=${d.batches} added=${d.added} changed=${d.changed}`);
 { const C = Number(process.env.CONC ?? 1); let next = 0; await Promise.all(Array.from({ length: C }, async () => { while (next < d.batches) { const b = next++; await deliverBatch(deps, lt, b); } })); } lap('deliver');
 const f = await finalizeTarget(deps, { runTargetId: lt.runTargetId }); lap(`finalize`);

@@ -57,6 +57,8 @@ export const ZEnv = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Another workflow bundle than the built worker's own (workflows/temporal/worker-command.ts); a worker run from source bundles at start-up without either. */
   BACKFLOW_WORKFLOW_BUNDLE: optionalString,
+  /** Workers check each bucket summary finalize settles against sync_state (workflows/engine/bucket-summary.ts): one scan of the target's sync state per run; the tests switch it on. */
+  BACKFLOW_VERIFY_SUMMARIES: z.enum(['0', '1']).default('0'),
   /** TEST ONLY: switches the intent ledger off so the chaos control run can show duplicates. */
   BACKFLOW_TEST_DISABLE_INTENT_LEDGER: z.enum(['0', '1']).default('0'),
 });

@@ -3,9 +3,11 @@
  * pipelines whose published version carries a hand-written plan (so engine
  * tests do not depend on the compiler).
  */
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createHash, randomUUID } from 'node:crypto';
 import { encryptCredentials } from '../../app/_server/connections/runtime';
 import type { Db } from '../../app/_server/db';
+import { closeDuckDbInstances } from '../../connectors/sources/duckdb';
 import { RECORD_KEY_COLUMN, ZPlan, type TPlan, type TPlanPath } from '../../workflows/compile/plan';
 import { pin } from '../../workflows/engine/pin';
 import type { EngineDeps } from '../../workflows/engine/target';
@@ -91,4 +93,21 @@ export async function pinnedSinkTarget(deps: EngineDeps): Promise<string> {
   const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: pipeline.id, trigger: 'test' });
   if (!pinned.ok) throw new Error(pinned.reason);
   return pinned.targets[0]!.runTargetId;
+}
+
+/**
+ * Runs statements on a DuckDB warehouse file that a DuckDB source may hold
+ * open read-only: the source's instances are closed first, since DuckDB
+ * allows one writer and no readers besides.
+ */
+export async function writeDuckDb(file: string, statements: string[]): Promise<void> {
+  closeDuckDbInstances();
+  const instance = await DuckDBInstance.create(file);
+  const conn = await instance.connect();
+  try {
+    for (const s of statements) await conn.run(s);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
 }

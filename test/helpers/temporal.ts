@@ -29,7 +29,7 @@ export async function startWorker(deps: ActivityDeps, taskQueue = `test-${random
     address: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
-    deps: { limiterFactory: createLimiterFactory(pool), ...deps, pool },
+    deps: { limiterFactory: createLimiterFactory(pool), verifySummaries: true, ...deps, pool },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

@@ -69,6 +69,16 @@ export function sqlRowDigest(dialect: HashDialect, key: string, contentHash: str
   return d.hexToInt(`substr(${d.md5(d.concat([key, d.literal(':'), contentHash]))}, 1, ${ROW_DIGEST_HEX})`, ROW_DIGEST_HEX);
 }
 
+/**
+ * About how many rows a sync target has committed after a run with these
+ * counts: the rows it left valid in the warehouse. The next run sizes its
+ * buckets by it (extract.ts), and finalize groups the bucket summary alike
+ * (bucket-summary.ts).
+ */
+export function committedEstimate(c: { queried: number; removed: number; invalid: number }): number {
+  return Math.max(0, c.queried - c.removed - c.invalid);
+}
+
 /** How many of a bucket's bits a run groups by, for this many committed rows. */
 export function bucketBits(committedRows: number): number {
   const bits = Math.round(Math.log2(Math.max(committedRows, 1) / ROWS_PER_BUCKET));

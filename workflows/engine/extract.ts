@@ -25,7 +25,8 @@ import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
 import type pg from 'pg';
-import { bucketBits, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
+import { bucketBits, committedEstimate, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
+import { discardSummary, holdForBuild, summaryDigests, takeSummary } from './bucket-summary';
 import { refreshDigests } from './commit';
 import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
 import { committedDigests, committedState, mergeByKey, splitDigestToken, type MergedRow, type MergeTally } from './merge';
@@ -169,7 +170,13 @@ export async function extract(
   const dialect = t.source.connector.capabilities.dialect;
   // A source can share a dialect name yet lack the functions (Redshift reports 'postgres').
   const hashInSql = isHashDialect(dialect) && t.source.connector.capabilities.sqlHash;
+  // Runs that compare bucket digests keep a summary of the committed ones
+  // (bucket-summary.ts); any other run changes sync_state without it, so it goes.
+  const summaries = hashInSql && dialectSql(dialect).digestsFirst;
+  if (!summaries) await discardSummary(deps.pool, t.syncTargetId);
   if (hashInSql && !firstSync) return mergeExtract(deps, t, dialect, onProgress);
+  // The first sync's finalize sums them for the next run.
+  if (summaries) await holdForBuild(deps.pool, t.syncTargetId, t.runTargetId);
   // Without SQL hashing the payload comes along anyway (Node hashes it).
   const withPayload = firstSync || !hashInSql;
 
@@ -207,7 +214,8 @@ export async function extract(
 /** mergedRowsCopy's columns. */
 function mergedLine(runTargetId: string, r: MergedRow): string {
   const [bucket, digest] = r.digest ? splitDigestToken(r.digest) : ['', ''];
-  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)},${csvField(r.match ?? null)},${csvField(r.payload ?? null)},${bucket},${digest}`;
+  const [committedBucket, committedDigest] = r.committed ? splitDigestToken(r.committed) : ['', ''];
+  return `${runTargetId},${r.invalid ?? ''},${csvField(r.key)},${r.hash ?? ''},${r.label ?? ''},${csvField(r.externalId)},${csvField(r.match ?? null)},${csvField(r.payload ?? null)},${bucket},${digest},${committedBucket},${committedDigest}`;
 }
 
 /**
@@ -227,7 +235,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     await createStaging(staging, t.runTargetId);
     const buckets = dialectSql(dialect).digestsFirst
       ? await digestBuckets(deps, t, dialect, reader)
-      : { knownMatches: await knownShared(t, dialect, 'match'), plan: null, committedRows: null };
+      : { knownMatches: await knownShared(t, dialect, 'match'), plan: null, committedRows: null, summary: false };
     const knownMatches = buckets.knownMatches;
     // Rows of buckets that agree are extracted and unchanged without being read one by one.
     const tally: MergeTally = { extracted: buckets.plan?.cleanRows ?? 0, unchanged: buckets.plan?.cleanRows ?? 0 };
@@ -242,9 +250,15 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
       { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests, payloads },
       tally,
     );
+    let summaryHeld = buckets.summary;
     const lines = async function* () {
       for await (const { rows, stale } of merged) {
-        if (stale.length) await refreshDigests(deps, t.syncTargetId, stale);
+        if (stale.length) {
+          // Rows the run does not stage change in sync_state: its finalize sums the summary afresh.
+          if (summaryHeld) await holdForBuild(deps.pool, t.syncTargetId, t.runTargetId);
+          summaryHeld = false;
+          await refreshDigests(deps, t.syncTargetId, stale);
+        }
         yield rows.map((r) => mergedLine(t.runTargetId, r));
         onProgress?.(tally.extracted);
       }
@@ -283,16 +297,20 @@ async function digestBuckets(
   t: LoadedTarget,
   dialect: HashDialect,
   reader: pg.PoolClient,
-): Promise<{ knownMatches: string[] | null; plan: BucketPlan | null; committedRows: number }> {
+): Promise<{ knownMatches: string[] | null; plan: BucketPlan | null; committedRows: number; summary: boolean }> {
   // Any bucket size gives the right answer, so an estimate of the committed
   // rows serves to choose it; counting them first (half a second at 1M rows)
   // would hold up both sides. The digests yield the exact count.
   const bits = bucketBits(await estimateCommitted(deps, t, reader));
-  const committed = startNow(committedDigests(reader, t.syncTargetId, bits));
+  // The last run's bucket summary (bucket-summary.ts), else a sum over sync_state.
+  const summary = await takeSummary(deps.pool, t.syncTargetId, t.runTargetId, bits);
+  const committed = startNow(summary ? summaryDigests(reader, t.syncTargetId) : committedDigests(reader, t.syncTargetId, bits));
   const knownMatches = await knownShared(t, dialect, 'match');
   const tally = { committedRows: 0 };
   const plan = await planBuckets(linesOf(t.source, digestQuery(dialect, t.path, bits, knownMatches), READ_BATCH), committed, bits, tally);
-  return { knownMatches, plan, committedRows: tally.committedRows };
+  // Without a plan the merge reads every row and stages no committed digests: build a new summary.
+  if (summary && plan === null) await holdForBuild(deps.pool, t.syncTargetId, t.runTargetId);
+  return { knownMatches, plan, committedRows: tally.committedRows, summary: summary && plan !== null };
 }
 
 /**
@@ -305,7 +323,7 @@ async function estimateCommitted(deps: EngineDeps, t: LoadedTarget, reader: pg.P
     orderBy: { finishedAt: 'desc' },
     select: { queried: true, removed: true, invalid: true },
   });
-  if (last) return Math.max(0, last.queried - last.removed - last.invalid);
+  if (last) return committedEstimate(last);
   const r = await reader.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]);
   return r.rows[0]?.n ?? 0;
 }

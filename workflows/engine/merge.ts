@@ -40,9 +40,15 @@ export type MergedRow = {
   match?: string | null;
   payload?: string | null;
   digest?: string | null;
+  /** With MergeOptions.digests, changed and removed rows: the committed row's digest token (CommittedRow[3]), for the bucket summary (bucket-summary.ts). */
+  committed?: string | null;
 };
 
-/** A committed row: record key, content hash, external id, row digest token (splitDigestToken; null without digests). */
+/**
+ * A committed row: record key, content hash, external id, row digest token
+ * (`<bucket>/<digest>`, splitDigestToken; the digest empty when the row has
+ * none; null without digests or without a bucket).
+ */
 export type CommittedRow = readonly [key: string, hash: string, externalId: string | null, digest: string | null];
 
 /** An unchanged row whose committed row digest is not the warehouse's: key, content hash, the warehouse's digest token. */
@@ -160,8 +166,9 @@ export async function* mergeByKey(
   const digests = opts.digests === true;
   const payloads = opts.payloads === true;
   /** A row to send, with what the warehouse sent along. */
-  const toSend = (cur: WarehouseRow, label: MergeLabel, externalId: string | null): MergedRow => {
-    const row: MergedRow = { key: cur.key, hash: cur.hash, externalId, label, invalid: null };
+  const toSend = (cur: WarehouseRow, label: MergeLabel, committed: CommittedRow | null): MergedRow => {
+    const row: MergedRow = { key: cur.key, hash: cur.hash, externalId: committed?.[2] ?? null, label, invalid: null };
+    if (digests && committed) row.committed = committed[3];
     if (payloads) {
       row.match = cur.match;
       row.payload = cur.payload;
@@ -194,7 +201,7 @@ export async function* mergeByKey(
     return e instanceof Promise ? e.then(onC) : onC(e);
   };
   const removed = (e: CommittedRow) => {
-    if (opts.detectRemovals) emit({ key: e[0], hash: e[1], externalId: e[2], label: 'removed', invalid: null });
+    if (opts.detectRemovals) emit({ key: e[0], hash: e[1], externalId: e[2], label: 'removed', invalid: null, ...(digests ? { committed: e[3] } : {}) });
   };
 
   try {
@@ -238,7 +245,7 @@ export async function* mergeByKey(
       if (dupes > 0) emit({ ...row, label: null, invalid: 'duplicate_key' });
       else if (cur.flag !== '0') emit({ ...row, label: null, invalid: FLAG_REASON[cur.flag] ?? 'null_key' });
       else if (!matched) emit(toSend(cur, 'added', null));
-      else if (opts.detectChanges && matched[1] !== cur.hash) emit(toSend(cur, 'changed', matched[2]));
+      else if (opts.detectChanges && matched[1] !== cur.hash) emit(toSend(cur, 'changed', matched));
       else {
         tally.unchanged++;
         // Only where the committed hash is current: its digest must describe the payload sent.
@@ -270,7 +277,7 @@ function unescapeCopyText(s: string): string {
 }
 
 /** The lines of a `COPY … TO STDOUT` (text format), in batches, undecoded. */
-async function* copyOutLines(client: pg.PoolClient, sql: string): AsyncGenerator<string[]> {
+export async function* copyOutLines(client: pg.PoolClient, sql: string): AsyncGenerator<string[]> {
   const stream = client.query(copyTo(sql));
   // A chunk can end inside a multi-byte character: the decoder carries it over.
   const decoder = new StringDecoder('utf8');
@@ -283,7 +290,8 @@ async function* copyOutLines(client: pg.PoolClient, sql: string): AsyncGenerator
   if (rest) throw new EngineError('merge: a committed state stream ended mid-line', false);
 }
 
-const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** A SQL string literal (COPY takes no parameters). */
+export const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * sync_state's keys, hashes and external ids for a target, in key byte order,
@@ -294,7 +302,7 @@ const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null, digests = false): AsyncGenerator<CommittedRow[]> {
   // COPY takes no parameters: the bucket numbers are integers written into the SQL.
   const inBuckets = buckets ? ` AND ${sqlBucketOf('key_bucket', buckets.bits)} = ANY('{${buckets.dirty.map((b) => Math.trunc(b)).join(',')}}'::int[])` : '';
-  const sql = `COPY (SELECT content_hash, external_id, ${digests ? `key_bucket || '/' || state_digest` : 'NULL'}, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
+  const sql = `COPY (SELECT content_hash, external_id, ${digests ? `key_bucket || '/' || coalesce(state_digest::text, '')` : 'NULL'}, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
   for await (const lines of copyOutLines(client, sql)) {
     const batch: CommittedRow[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) {

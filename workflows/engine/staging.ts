@@ -22,7 +22,7 @@ export function runRowsCopy(runTargetId: string): string {
 
 /** An incremental merge's rows (extract.ts mergedLine). */
 export function mergedRowsCopy(runTargetId: string): string {
-  return `COPY ${stagingTable(runTargetId)} (run_target_id, invalid, record_key, content_hash, label, external_id, match_value, payload, key_bucket, state_digest) FROM STDIN WITH (FORMAT csv)`;
+  return `COPY ${stagingTable(runTargetId)} (run_target_id, invalid, record_key, content_hash, label, external_id, match_value, payload, key_bucket, state_digest, committed_bucket, committed_digest) FROM STDIN WITH (FORMAT csv)`;
 }
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;

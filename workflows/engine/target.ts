@@ -15,6 +15,13 @@ export type EngineDeps = {
   pool: pg.Pool;
   limiterFactory: LimiterFactory;
   log?: Logger;
+  /**
+   * After finalize settles a bucket summary, check it against sync_state's
+   * totals and fail on a difference (bucket-summary.ts summaryMismatch): one
+   * scan of the target's sync_state per run, so off by default; the tests
+   * switch it on.
+   */
+  verifySummaries?: boolean;
   /** Test-only switches (never set in production code paths). */
   testing?: { disableIntentLedger?: boolean };
 };

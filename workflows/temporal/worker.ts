@@ -83,6 +83,7 @@ async function main(): Promise<void> {
       workerId,
       pool,
       limiterFactory: createLimiterFactory(pool),
+      verifySummaries: e.BACKFLOW_VERIFY_SUMMARIES === '1',
       ...(e.BACKFLOW_TEST_DISABLE_INTENT_LEDGER === '1' ? { testing: { disableIntentLedger: true } } : {}),
     },
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),

@@ -176,6 +176,7 @@ export const pipelineRouter = createTRPCRouter({
         const targets = (await tx.syncTarget.findMany({ where: { pipelineId: p.id }, select: { id: true } })).map((t) => t.id);
         await tx.syncState.deleteMany({ where: { syncTargetId: { in: targets } } });
         await tx.deliveryIntent.deleteMany({ where: { syncTargetId: { in: targets } } });
+        await tx.bucketDigest.deleteMany({ where: { syncTargetId: { in: targets } } });
         await tx.pipeline.delete({ where: { id: p.id } });
       });
       return { ok: true as const };

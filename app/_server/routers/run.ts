@@ -284,6 +284,9 @@ export const runRouter = createTRPCRouter({
       let cleared = 0;
       for (const t of targets) {
         const removed = await ctx.db.syncState.deleteMany({ where: { syncTargetId: t.id } });
+        // Its bucket summary described the rows just deleted (workflows/engine/bucket-summary.ts).
+        await ctx.db.bucketSummary.deleteMany({ where: { syncTargetId: t.id } });
+        await ctx.db.bucketDigest.deleteMany({ where: { syncTargetId: t.id } });
         await ctx.db.deliveryIntent.deleteMany({ where: { syncTargetId: t.id } });
         cleared += removed.count;
         // Adopt the published destination: its fingerprint is the new baseline.

@@ -158,8 +158,9 @@ describe('mergeByKey', () => {
       stale.push(...b.stale);
       largest = Math.max(largest, b.stale.length);
     }
-    // The changed row is staged (its commit writes the new digest), not refreshed.
-    expect(rows).toEqual([{ key: 'k:000001', hash: 'h', externalId: null, label: 'changed', invalid: null }]);
+    // The changed row is staged (its commit writes the new digest), not refreshed;
+    // it carries the committed digest token for the bucket summary.
+    expect(rows).toEqual([{ key: 'k:000001', hash: 'h', externalId: null, label: 'changed', invalid: null, committed: 'OLD' }]);
     const want = keys.map((k, i): StaleDigest => [k, 'h', `d${i}`]).filter((_, i) => i !== 1 && i % 3 !== 2);
     expect(stale).toEqual(want);
     expect(largest).toBeLessThanOrEqual(5_000);
@@ -191,7 +192,7 @@ describe('mergeByKey', () => {
     for await (const b of gen) rows.push(...b.rows);
     expect(rows).toEqual([
       { key: 'a', hash: 'h1', externalId: null, label: 'added', invalid: null, match: 'a@x', payload: 'A\tx', digest: 'd-a' },
-      { key: 'b', hash: 'NEW', externalId: 'ext-b', label: 'changed', invalid: null, match: 'b@x', payload: 'B', digest: 'd-b' },
+      { key: 'b', hash: 'NEW', externalId: 'ext-b', label: 'changed', invalid: null, match: 'b@x', payload: 'B', digest: 'd-b', committed: 'd-b' },
     ]);
   });
 });

@@ -64,17 +64,19 @@ describe('pipeline router', () => {
     expect((await editor.pipeline.get({ id: copy.id })).draft).toEqual(got.draft);
     expect((await editor.pipeline.duplicate({ id: created.id })).name).toBe('CRUD renamed (copy) 2');
 
-    // What runs leave behind for a destination: its sync state (last payloads sent) and intents.
+    // What runs leave behind for a destination: its sync state (last payloads sent), intents and bucket summary.
     const target = await db.syncTarget.create({
       data: { workspaceId: ws.workspace.id, pipelineId: created.id, nodeId: 'dest', connectionId: ids.destId, object: 'contacts', matchField: 'email', mode: 'upsert', fingerprint: 'f' },
     });
     await db.syncState.create({ data: { syncTargetId: target.id, recordKey: '1', contentHash: 'h', payload: 'a@x.co' } });
     await db.deliveryIntent.create({ data: { syncTargetId: target.id, recordKey: '1', op: 'create', idempotencyKey: 'k', state: 'done', runId: 'r' } });
+    await db.bucketSummary.create({ data: { syncTargetId: target.id, bits: 0, phase: 'ready' } });
+    await db.bucketDigest.create({ data: { syncTargetId: target.id, bucket: 0, rows: 1, tainted: 0, digestSum: 7 } });
 
     await editor.pipeline.delete({ id: created.id });
     expect(await codeOf(editor.pipeline.get({ id: created.id }))).toBe('NOT_FOUND');
     const where = { where: { syncTargetId: target.id } };
-    expect([await db.syncState.count(where), await db.deliveryIntent.count(where)]).toEqual([0, 0]);
+    expect([await db.syncState.count(where), await db.deliveryIntent.count(where), await db.bucketSummary.count(where), await db.bucketDigest.count(where)]).toEqual([0, 0, 0, 0]);
   });
 
   it('saves drafts by revision, and refuses malformed graphs without touching the draft', async () => {

@@ -127,8 +127,13 @@ describe('run router', () => {
     const db = testDb();
     expect(await codeOf(callerAs(db, ws.members.operator, ws.workspace.id, services).run.resetState({ pipelineId }))).toBe('FORBIDDEN');
     const editor = callerAs(db, ws.members.editor, ws.workspace.id, services);
+    // The runs so far left a bucket summary of the committed rows; the reset discards it with them.
+    const summaries = async () => [await db.bucketSummary.count({ where: { syncTarget: { pipelineId } } }), await db.bucketDigest.count({ where: { syncTargetId: { in: (await db.syncTarget.findMany({ where: { pipelineId } })).map((t) => t.id) } } })];
+    expect((await summaries())[0]).toBe(1);
+    expect((await summaries())[1]).toBeGreaterThan(0);
     const reset = await editor.run.resetState({ pipelineId });
     expect(reset).toMatchObject({ targets: 1, recordsForgotten: 90 });
+    expect(await summaries()).toEqual([0, 0]);
     const { runId } = await editor.run.start({ pipelineId });
     await client.workflow.getHandle(runId).result();
     const detail = await editor.run.get({ runId });
