@@ -66,13 +66,15 @@ describe('bucket summaries', () => {
   /**
    * One run through the engine's phases, delivering the first `deliver`
    * batches (all by default) and finalizing with `finalize` (none: the run
-   * dies after its extract).
+   * dies after its extract); `retryExtract` runs the extract twice, as
+   * Temporal does when a worker dies after an extract finished.
    */
-  async function run(opts: { deliver?: number; finalize?: Omit<FinalizeInput, 'runTargetId'> | null } = {}) {
+  async function run(opts: { deliver?: number; finalize?: Omit<FinalizeInput, 'runTargetId'> | null; retryExtract?: boolean } = {}) {
     const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId, trigger: 'test' });
     if (!pinned.ok) throw new Error(pinned.reason);
     const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
     syncTargetId = t.syncTargetId;
+    if (opts.retryExtract) await extract(deps, t, 'upsert', 500);
     const ex: ExtractResult = await extract(deps, t, 'upsert', 500);
     await deps.db.runTarget.update({ where: { id: t.runTargetId }, data: { phase: 'diff', queried: ex.extracted, unstagedUnchanged: ex.unstagedUnchanged } });
     const held = await summaryRow();
@@ -190,6 +192,16 @@ describe('bucket summaries', () => {
     expect(after.held).toMatchObject({ phase: 'build' });
     const again = await summaryAndState();
     expect(again.summary).toEqual(again.state);
+  });
+
+  it('an extract run again (a retried activity) does not trust the summary its first attempt took', async () => {
+    await warehouse([`UPDATE people SET score = score + 1 WHERE id % 190 = 0`]);
+    const r = await run({ retryExtract: true });
+    expect(r.held).toMatchObject({ phase: 'build' });
+    expect(r.counts).toMatchObject({ changed: r.labelled, accepted: r.labelled });
+    expect(r.labelled).toBeGreaterThan(0);
+    const { summary, state } = await summaryAndState();
+    expect(summary).toEqual(state);
   });
 
   it('a run that replaces committed digests (rows committed before native digests) builds the summary afresh', async () => {
