@@ -183,6 +183,9 @@ async function applyRun(client: pg.PoolClient, syncTargetId: string, runTargetId
 /** Sums sync_state into the summary. False when committed rows have no bucket (every run then merges all rows). */
 async function build(client: pg.PoolClient, syncTargetId: string, bits: number): Promise<boolean> {
   await client.query('DELETE FROM bucket_digests WHERE sync_target_id = $1', [syncTargetId]);
+  // A sort and a group aggregate: with the default work_mem the hash aggregate
+  // spilled, and took 8.2 s against 6.4 s over 5M committed rows (1M: the same).
+  await client.query('SET LOCAL enable_hashagg = off');
   const built = await client.query<{ unbucketed: number }>(
     `WITH d AS (
        SELECT key_bucket >> ${KEY_BUCKET_BITS - bits} AS bucket, count(*) AS n, count(*) - count(state_digest) AS t, coalesce(sum(state_digest), 0) AS s
