@@ -42,7 +42,8 @@ export function checkBalance(c: TargetCounts): string | null {
 /**
  * Counts from staging. Rows without an outcome in a done batch count as
  * accepted (commitWholeBatch's fast path), so rows are first aggregated per
- * batch and only those few aggregates meet run_batches.
+ * batch and only those few aggregates meet run_batches. The bucket summary
+ * takes the same rows as accepted (bucket-summary.ts applyRun).
  */
 export async function countTarget(deps: EngineDeps, runTargetId: string): Promise<TargetCounts> {
   const r = await deps.pool.query<TargetCounts>(
