@@ -35,6 +35,7 @@ import type pg from 'pg';
 import { bucketBits, KEY_BUCKET_BITS, sqlKeyBucket, sqlRowDigest } from './buckets';
 import { copyOutLines, sqlText } from './merge';
 import { stagingTable } from './staging';
+import { EngineError } from './target';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -110,15 +111,28 @@ export type SettleOutcome = 'none' | 'updated' | 'built' | 'discarded';
  * each one's committed row (staged by the merge) out, its new row in unless
  * it was deleted; the rows accepted are those countTarget counts (finalize.ts).
  * `settle` is false after a run that may not have finished writing (failed,
- * cancelled, staging lost): the summary is then discarded. Runs before the
- * staging is dropped.
+ * cancelled, staging lost): the summary is then discarded. With `verify`, a
+ * summary updated or built is checked against sync_state (summaryMismatch);
+ * a difference discards it and fails. Runs before the staging is dropped.
  */
 export async function settleSummary(
   pool: pg.Pool,
   syncTargetId: string,
   runTargetId: string,
-  opts: { settle: boolean; committedRows: number },
+  opts: { settle: boolean; committedRows: number; verify?: boolean },
 ): Promise<SettleOutcome> {
+  const outcome = await settle(pool, syncTargetId, runTargetId, opts);
+  if (opts.verify && (outcome === 'updated' || outcome === 'built')) {
+    const wrong = await summaryMismatch(pool, syncTargetId);
+    if (wrong !== null) {
+      await discardSummary(pool, syncTargetId);
+      throw new EngineError(`run target ${runTargetId}: the bucket summary ${outcome} by finalize does not match sync_state (${wrong}) — this is a bug; report it`);
+    }
+  }
+  return outcome;
+}
+
+async function settle(pool: pg.Pool, syncTargetId: string, runTargetId: string, opts: { settle: boolean; committedRows: number }): Promise<SettleOutcome> {
   return inTransaction(pool, async (client) => {
     const held = await client.query<{ phase: SummaryPhase; bits: number }>(
       'SELECT phase, bits FROM bucket_summaries WHERE sync_target_id = $1 AND held_by = $2 FOR UPDATE',

@@ -21,6 +21,7 @@ import { describeSource } from '../pipelines/introspect';
 import { jsonObject } from '../pipelines/json';
 import { previewNode } from '../pipelines/preview';
 import { publishPipeline } from '../pipelines/publish';
+import { forgetSyncState } from '../pipelines/sync-state';
 import { roleAtLeast } from '../roles';
 import { createTRPCRouter, roleProcedure, type Membership } from '../trpc';
 import {
@@ -171,12 +172,9 @@ export const pipelineRouter = createTRPCRouter({
       const active = await ctx.db.run.findFirst({ where: { pipelineId: p.id, status: { in: [...ACTIVE_RUN] } }, select: { id: true } });
       if (active) throw new TRPCError({ code: 'CONFLICT', message: `"${p.name}" has a run in progress (${active.id}) — fix: cancel it or wait for it to finish, then delete.` });
       await ctx.db.$transaction(async (tx) => {
-        // The engine's tables have no foreign keys (they are written in bulk):
-        // sync state holds the last payload sent, personal data, so it goes too.
-        const targets = (await tx.syncTarget.findMany({ where: { pipelineId: p.id }, select: { id: true } })).map((t) => t.id);
-        await tx.syncState.deleteMany({ where: { syncTargetId: { in: targets } } });
-        await tx.deliveryIntent.deleteMany({ where: { syncTargetId: { in: targets } } });
-        await tx.bucketDigest.deleteMany({ where: { syncTargetId: { in: targets } } });
+        // What the engine committed holds the last payloads sent (personal data): it goes too.
+        const targets = await tx.syncTarget.findMany({ where: { pipelineId: p.id }, select: { id: true } });
+        await forgetSyncState(tx, targets.map((t) => t.id));
         await tx.pipeline.delete({ where: { id: p.id } });
       });
       return { ok: true as const };

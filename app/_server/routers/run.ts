@@ -19,6 +19,7 @@ import { ZPlan } from '../../../workflows/compile/plan';
 import { payloadFromCanonical } from '../../../workflows/engine/hash';
 import { syncFingerprint } from '../../../workflows/engine/pin';
 import type { Db } from '../db';
+import { forgetSyncState } from '../pipelines/sync-state';
 import { servicesOf } from '../services';
 import { createTRPCRouter, roleProcedure } from '../trpc';
 import { ZListRunsInput, ZRecordInput, ZResetStateInput, ZRowErrorsInput, ZRunIdInput, ZStartRunInput } from './run.schema';
@@ -281,14 +282,8 @@ export const runRouter = createTRPCRouter({
       if (targets.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: 'This pipeline has no synced destination to reset yet.' });
       const latest = await ctx.db.pipelineVersion.findFirst({ where: { pipelineId: pipeline.id }, orderBy: { number: 'desc' } });
       const plan = latest ? ZPlan.safeParse(latest.plan) : null;
-      let cleared = 0;
+      const cleared = await forgetSyncState(ctx.db, targets.map((t) => t.id));
       for (const t of targets) {
-        const removed = await ctx.db.syncState.deleteMany({ where: { syncTargetId: t.id } });
-        // Its bucket summary described the rows just deleted (workflows/engine/bucket-summary.ts).
-        await ctx.db.bucketSummary.deleteMany({ where: { syncTargetId: t.id } });
-        await ctx.db.bucketDigest.deleteMany({ where: { syncTargetId: t.id } });
-        await ctx.db.deliveryIntent.deleteMany({ where: { syncTargetId: t.id } });
-        cleared += removed.count;
         // Adopt the published destination: its fingerprint is the new baseline.
         const path = plan?.success ? plan.data.paths.find((p) => p.id === t.nodeId) : undefined;
         await ctx.db.syncTarget.update({
