@@ -11,6 +11,8 @@
  *   DUCKDB_THREADS      its threads (default 2)
  *   MODEL               'bench' for npm run bench's 8-field model and 1% change
  *                       (scripts/lib/bench-model.ts); else a 4-field people table
+ *   SOURCE              'postgres' to read the bench model (MODEL=bench) from
+ *                       database bf_prof_src on the same server; else DuckDB
  *
  * Each phase prints its time and the process's peak RSS and V8 heap during it.
  */
@@ -44,14 +46,27 @@ const wh = '/tmp/prof.duckdb';
 const dsql = async (sqls: string[]) => { const i = await DuckDBInstance.create(wh); const c = await i.connect(); for (const s of sqls) await c.run(s); c.closeSync(); i.closeSync(); };
 const benchModel = process.env.MODEL === 'bench';
 const model = await import('./lib/bench-model');
-await dsql([benchModel ? `CREATE OR REPLACE TABLE ${model.TABLE} AS ${model.modelSelect('duckdb', 1, N + 1)}` : `CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
+const pgSource = process.env.SOURCE === 'postgres';
+if (pgSource && !benchModel) throw new Error('SOURCE=postgres needs MODEL=bench');
+const srcUrl = `${server}/bf_prof_src`;
+/** Runs statements on the PostgreSQL source database. */
+const psql = async (sqls: string[]) => { const c = new pg.Client({ connectionString: srcUrl }); await c.connect(); for (const s of sqls) await c.query(s); await c.end(); };
+if (pgSource) {
+  const a = new pg.Client({ connectionString: `${server}/postgres` }); await a.connect();
+  await a.query('DROP DATABASE IF EXISTS bf_prof_src WITH (FORCE)'); await a.query('CREATE DATABASE bf_prof_src'); await a.end();
+  await psql([`CREATE TABLE ${model.TABLE} AS ${model.modelSelect('postgres', 1, N + 1)}`, `VACUUM ANALYZE ${model.TABLE}`, 'ALTER DATABASE bf_prof_src SET log_min_duration_statement = 100']);
+} else await dsql([benchModel ? `CREATE OR REPLACE TABLE ${model.TABLE} AS ${model.modelSelect('duckdb', 1, N + 1)}` : `CREATE OR REPLACE TABLE people AS SELECT i AS id, 'user'||i||'@x.com' AS email, round(i*1.5,2) AS score, i%3=0 AS active, TIMESTAMP '2026-01-01' + to_seconds(i) AS updated_at FROM range(1, ${N}+1) t(i)`]);
 const ws = await db.workspace.create({ data: { name: 'p', slug: 'p' + Date.now() } });
-const src = await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: process.env.DUCKDB_MEMORY ?? '256MB', threads: Number(process.env.DUCKDB_THREADS ?? 2) } });
+const srcServer = new URL(srcUrl);
+const src = pgSource
+  ? await createConnection(db, ws.id, { kind: 'source', connector: 'postgres', config: { host: srcServer.hostname, port: Number(srcServer.port || 5432), database: 'bf_prof_src', user: decodeURIComponent(srcServer.username || 'postgres'), ssl: 'disable' }, credentials: { password: decodeURIComponent(srcServer.password) } })
+  : await createConnection(db, ws.id, { kind: 'source', connector: 'duckdb', config: { path: wh, memoryLimit: process.env.DUCKDB_MEMORY ?? '256MB', threads: Number(process.env.DUCKDB_THREADS ?? 2) } });
+const dialect = pgSource ? 'postgres' : 'duckdb';
 const sink = await createConnection(db, ws.id, { kind: 'destination', connector: 'noop-sink', config: {} });
 const peopleFields = [
  { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false }, { name: 'active', type: 'boolean', whenNull: 'send_null', onlyIfEmpty: false }, { name: 'updated_at', type: 'timestamp', whenNull: 'send_null', onlyIfEmpty: false }] as const;
-const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect: 'duckdb' },
- sql: benchModel ? model.planSql('duckdb') : duckdbSql('people', 'id', ['email','score','active','updated_at']),
+const { pipeline } = await createPipelineWithPlan(db, ws.id, () => [{ id: 'dest', source: { connectionId: src.id, dialect },
+ sql: benchModel ? model.planSql(dialect) : duckdbSql('people', 'id', ['email','score','active','updated_at']),
  fields: (benchModel ? model.FIELDS : peopleFields).map((f) => ({ ...f })),
  matchField: 'email', destination: { connectionId: sink.id, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} } }]);
 const rss = () => { const st = require_fs().readFileSync("/proc/self/status", "utf8"); return `${Math.round(Number(/VmRSS:\s+(\d+)/.exec(st)![1]) / 1024)} hwm=${Math.round(Number(/VmHWM:\s+(\d+)/.exec(st)![1]) / 1024)}`; };
@@ -73,7 +88,8 @@ const sampler = setInterval(() => {
 }, 50);
 for (const round of [1, 2]) {
 if (round === 2) { const { closeDuckDbInstances } = await import('../connectors/sources/duckdb'); closeDuckDbInstances(); await new Promise(r => setTimeout(r, 1200));
-  await dsql(benchModel ? model.changeStatements('duckdb', N, model.plannedChange(N)) : [`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
+  if (pgSource) await psql(model.changeStatements('postgres', N, model.plannedChange(N)));
+  else await dsql(benchModel ? model.changeStatements('duckdb', N, model.plannedChange(N)) : [`UPDATE people SET score = score + 1000 WHERE id % 100 = 7`]); }
 let t = Date.now(); let cpu = cpuNow(); const lap = (m: string) => { const n = Date.now(); const c = cpuNow(); console.log(`${round} ${m}: ${n - t} ms cpu: this process ${((c.self - cpu.self) / 1000).toFixed(0)} ms, other processes ${((c.busy - cpu.busy) - (c.self - cpu.self) / 1000).toFixed(0)} ms; rss=${rss()}MB peak in phase: rss=${peak.rss} heapTotal=${peak.heapTotal} heapUsed=${peak.heapUsed} external=${peak.external}`); t = n; cpu = c; peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }; };
 const p = await pin(deps, { runId: 'r' + round + Date.now(), pipelineId: pipeline.id, trigger: 'manual' }); lap('pin');
 if (!p.ok) throw new Error(p.reason);

@@ -90,7 +90,9 @@ function rowDigestOf(dialect: HashDialect): string {
 export function sqlBucketOfKey(dialect: HashDialect, key: string): string {
   const d = dialectSql(dialect);
   // NULL for a NULL key, as md5 gives.
-  return d.rowHash ? `CASE WHEN ${key} IS NOT NULL THEN (${d.rowHash([d.literal(NATIVE_BUCKET_SALT), key])} >> ${60 - KEY_BUCKET_BITS}) END` : sqlKeyBucket(dialect, key);
+  if (!d.rowHash) return sqlKeyBucket(dialect, key);
+  const hash = d.keyHash ? d.keyHash(NATIVE_BUCKET_SALT, key) : d.rowHash([d.literal(NATIVE_BUCKET_SALT), key]);
+  return `CASE WHEN ${key} IS NOT NULL THEN (${hash} >> ${60 - KEY_BUCKET_BITS}) END`;
 }
 
 const NATIVE_BUCKET_SALT = 'bf-key-bucket-1';

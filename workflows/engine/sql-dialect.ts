@@ -3,6 +3,7 @@
  * identifiers, concatenation, md5, and the canonical text of each field type
  * (see hash.ts for the definition those texts implement).
  */
+import { createHash } from 'node:crypto';
 import type { FieldType } from '../../connectors/sdk/types';
 
 export type HashDialect = 'duckdb' | 'postgres' | 'mysql';
@@ -33,11 +34,11 @@ export type DialectSql = {
   hexToInt(expr: string, digits: number): string;
   /**
    * Incremental runs compare bucket digests before merging (buckets.ts). That
-   * costs the warehouse two more md5 calls a row and saves sorting and shipping
-   * every row. Measured at 1M rows (README, Performance): a win on DuckDB, whose
-   * md5 is cheap (same speed, ~60 MB less worker memory); on PostgreSQL, where md5
-   * costs ~0.7 µs a call, the plain sorted merge was faster (9.5 s against
-   * 11.6–12.4 s). MySQL keeps the plain merge until measured.
+   * costs the warehouse a hash of every row and saves sorting and shipping
+   * every row. With md5 digests (two more md5 calls a row) PostgreSQL's plain
+   * sorted merge was faster (9.5 s against 11.6–12.4 s at 1M rows); with
+   * native ones (rowHash) both DuckDB and PostgreSQL compare digests first
+   * (README, Performance). MySQL keeps the plain merge until measured.
    */
   digestsFirst: boolean;
   /**
@@ -54,7 +55,20 @@ export type DialectSql = {
    * engine's version, and only that warehouse can compute it.
    */
   rowHash?: (exprs: readonly string[]) => string;
+  /**
+   * rowHash of a salt (plain text) and one text expression, where the dialect
+   * has a cheaper form for a single value (key buckets, computed for every
+   * row of every incremental run).
+   */
+  keyHash?: (salt: string, expr: string) => string;
 };
+
+const LOW_60_BITS = 2n ** 60n - 1n;
+
+/** A salt as a 60-bit integer seed for a seeded hash function. */
+function saltSeed(salt: string): string {
+  return BigInt(`0x${createHash('md5').update(salt).digest('hex').slice(0, 15)}`).toString();
+}
 
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const doubleQuoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -137,7 +151,19 @@ const postgres: DialectSql = {
   byteOrder: (e) => `${e} COLLATE "C"`,
   textType: 'TEXT',
   hexToInt: (e, digits) => `CAST(CAST(('x' || ${e}) AS bit(${digits * 4})) AS bigint)`,
-  digestsFirst: false,
+  digestsFirst: true,
+  // hashtextextended() (PostgreSQL 11+) of the row's text, its low 60 bits.
+  // The row constructor's text quotes each value's output, so two rows with
+  // different values of any type differ in it; a session setting that changes
+  // an output (DateStyle, TimeZone, extra_float_digits) changes digests,
+  // which costs one run a full merge (merge.ts refreshes them) and misses no
+  // change. The function is the one hash partitioning uses, so PostgreSQL
+  // keeps it stable across releases. "C": hashing bytes, whatever the
+  // database's collation.
+  rowHash: (exprs) => `(hashtextextended(CAST(ROW(${exprs.join(', ')}) AS TEXT) COLLATE "C", 0) & ${LOW_60_BITS})`,
+  // One text needs no row around it: the salt becomes the seed. The row's
+  // text costs ~0.2 µs a row more (1M keys: 330 against 145 ms).
+  keyHash: (salt, e) => `(hashtextextended(CAST(${e} AS TEXT) COLLATE "C", ${saltSeed(salt)}) & ${LOW_60_BITS})`,
   escapeField: (e) => `replace(replace(${e}, '\\', '\\\\'), '|', '\\|')`,
   canonicalText(type, e, scale) {
     switch (type) {

@@ -42,6 +42,19 @@ export type PgFlavor = {
 
 type Ctx = ConnectorContext<TPostgresCredentials, TPostgresConfig>;
 
+/** hashtextextended(), which the engine's row digests use (workflows/engine/sql-dialect.ts), came in PostgreSQL 11. */
+export const MIN_HASHING_VERSION_NUM = 110000;
+
+/**
+ * Why a server cannot be a source the engine hashes in, or null: the
+ * `server_version_num` setting of a PostgreSQL that hashes in SQL.
+ */
+export function versionProblem(product: PgFlavor['product'], sqlHash: boolean, serverVersionNum: number): string | null {
+  if (!sqlHash || serverVersionNum >= MIN_HASHING_VERSION_NUM) return null;
+  const major = serverVersionNum >= 100000 ? Math.floor(serverVersionNum / 10000) : `${Math.floor(serverVersionNum / 10000)}.${Math.floor(serverVersionNum / 100) % 100}`;
+  return `${product} ${major} is older than 11, and syncs need its hashtextextended() function — fix: upgrade the server to PostgreSQL 11 or later (every release before 13 is out of support)`;
+}
+
 const DEFAULT_BATCH = 10_000;
 /** discover/describe/test are metadata calls: they get a short leash. */
 const METADATA_TIMEOUT_MS = 60_000;
@@ -287,9 +300,13 @@ export function createPgSource(flavor: PgFlavor): SourceConnector<TPostgresCrede
     async test(ctx) {
       try {
         const info = await withSession(flavor, ctx, METADATA_TIMEOUT_MS, async (s) => {
-          const res = await s.client.query('SELECT version() AS version, current_user AS "user", current_database() AS database');
-          return z.object({ version: z.string(), user: z.string(), database: z.string() }).parse(res.rows[0]);
+          // Redshift (8.0-based, no SQL hashing) has no server_version_num.
+          const versionNum = flavor.sqlHash ? `current_setting('server_version_num')` : 'NULL';
+          const res = await s.client.query(`SELECT version() AS version, ${versionNum} AS version_num, current_user AS "user", current_database() AS database`);
+          return z.object({ version: z.string(), version_num: z.coerce.number().int().nullable(), user: z.string(), database: z.string() }).parse(res.rows[0]);
         });
+        const problem = info.version_num === null ? null : versionProblem(flavor.product, flavor.sqlHash, info.version_num);
+        if (problem) return { ok: false, message: `${flavor.product} connection "${ctx.connectionName}": ${problem}`, code: 'bad_request' };
         const version = /^(\S+ \S+)/.exec(info.version)?.[1] ?? info.version;
         return { ok: true, message: `connected to ${version} as ${info.user}, database ${info.database} (read-only transaction)` };
       } catch (err) {

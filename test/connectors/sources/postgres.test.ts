@@ -11,6 +11,7 @@ import { postgresSource } from '../../../connectors/sources/postgres';
 import { ZPostgresConfig, type TPostgresConfig } from '../../../connectors/sources/postgres/schema';
 import { isoTimestamp, parseInt8, pgFieldType } from '../../../connectors/sources/postgres/types';
 import { leadingKeyword } from '../../../connectors/sources/postgres/statement';
+import { versionProblem } from '../../../connectors/sources/postgres/source';
 import { redshiftSource } from '../../../connectors/sources/redshift';
 import { ZRedshiftConfig } from '../../../connectors/sources/redshift/schema';
 import { isConnectorError, type SourceRow } from '../../../connectors/sdk/types';
@@ -270,6 +271,17 @@ describe('postgres source — specifics', () => {
     expect(pgFieldType('_varchar')).toBe('string_array');
     expect(pgFieldType('timestamp(3) with time zone')).toBe('timestamp');
     expect(leadingKeyword('/* a /* nested */ comment */ -- line\n ( WITH x AS (SELECT 1) SELECT * FROM x)')).toBe('WITH');
+  });
+
+  it('test() accepts this server, and servers older than 11 are refused with the reason and the fix', async () => {
+    const r = await postgresSource.test(ctx());
+    expect(r).toMatchObject({ ok: true });
+    expect(versionProblem('PostgreSQL', true, 110000)).toBeNull();
+    expect(versionProblem('PostgreSQL', true, 170004)).toBeNull();
+    expect(versionProblem('PostgreSQL', true, 100023)).toMatch(/^PostgreSQL 10 is older than 11, .*hashtextextended.* — fix: upgrade the server to PostgreSQL 11 or later/);
+    expect(versionProblem('PostgreSQL', true, 90624)).toMatch(/^PostgreSQL 9\.6 is older than 11/);
+    // Without SQL hashing (Redshift) the engine needs no such function.
+    expect(versionProblem('Redshift', false, 80002)).toBeNull();
   });
 });
 

@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
 import { bucketBits, KEY_BUCKET_BITS, sqlKeyBucket, sqlRowDigest } from '../../../workflows/engine/buckets';
@@ -231,30 +231,27 @@ describe('bucket summaries', () => {
 
   it('a run from a source that does not compare bucket digests discards the summary: its commits do not keep it', async () => {
     expect(await summaryRow()).toMatchObject({ phase: 'ready' });
-    // The same destination, now fed by PostgreSQL (no digests first): the sync target stays.
-    const admin = new URL(inject('adminDatabaseUrl'));
+    // The same destination, now fed by MySQL (the machine's MariaDB; no digests first): the sync target stays.
+    const server = { host: '127.0.0.1', port: 3306, user: 'root' };
     const database = `bf_summary_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-    const onPg = async (db: string, sql: string) => {
-      const u = new URL(admin);
-      u.pathname = `/${db}`;
-      const c = new pg.Client({ connectionString: u.toString() });
-      await c.connect();
+    const onMySql = async (sql: string, db?: string) => {
+      const c = await mysql.createConnection({ ...server, ...(db ? { database: db } : {}) });
       await c.query(sql).finally(() => c.end());
     };
-    await onPg('postgres', `CREATE DATABASE ${database}`);
+    await onMySql(`CREATE DATABASE ${database}`);
     try {
-      await onPg(database, `CREATE TABLE people AS SELECT i AS id, 'user' || i || '@example.com' AS email, round(i * 1.5, 2) + 7 AS score FROM generate_series(1, 100) AS i`);
+      await onMySql(`CREATE TABLE people AS SELECT seq AS id, CONCAT('user', seq, '@example.com') AS email, round(seq * 1.5, 2) + 7 AS score FROM seq_1_to_100`, database);
       const src = await createConnection(deps.db, workspaceId, {
         kind: 'source',
-        connector: 'postgres',
-        config: { host: admin.hostname, port: Number(admin.port || 5432), database, user: decodeURIComponent(admin.username || 'postgres'), ssl: 'disable' },
-        credentials: { password: decodeURIComponent(admin.password) },
+        connector: 'mysql',
+        config: { ...server, database, ssl: 'disable' },
+        credentials: { password: '' },
       });
       await publishPlan(deps.db, pipelineId, [
         {
           id: 'dest',
-          source: { connectionId: src.id, dialect: 'postgres' },
-          sql: `SELECT CAST(id AS TEXT) AS "${RECORD_KEY_COLUMN}", email, score FROM people`,
+          source: { connectionId: src.id, dialect: 'mysql' },
+          sql: `SELECT CAST(id AS CHAR) AS \`${RECORD_KEY_COLUMN}\`, email, score FROM people`,
           fields: [
             { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
             { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
@@ -268,7 +265,7 @@ describe('bucket summaries', () => {
       expect(await summaryRow()).toBeNull();
       expect(await deps.pool.query('SELECT 1 FROM bucket_digests WHERE sync_target_id = $1', [syncTargetId]).then((x) => x.rowCount)).toBe(0);
     } finally {
-      await onPg('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await onMySql(`DROP DATABASE IF EXISTS ${database}`);
     }
   });
 });

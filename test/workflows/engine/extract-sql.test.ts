@@ -244,52 +244,58 @@ for (const warehouse of WAREHOUSES) {
   });
 }
 
-describe('native row digests (DuckDB hash())', () => {
-  let w: Warehouse;
-  const fields = (types: string[]) =>
-    ['a', 'b'].map((name, i) => ({ name, type: types[i], whenNull: 'send_null', onlyIfEmpty: false })) as TPlanPath['fields'];
-  const digestsOf = async (rows: [string, string | null, string | null][], f = fields(['string', 'string'])) => {
-    const path = { ...planPath('duckdb'), sql: `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map(literal).join(', ')})`).join(', ')}) v("${RECORD_KEY_COLUMN}", a, b)`, fields: f, matchField: 'a' };
-    return (await w.rows(keysQuery('duckdb', path, false, { key: [], match: [] }))).map((x) => csvFields(String(x.l))[5]);
-  };
-
-  beforeAll(async () => {
-    w = await WAREHOUSES.find((x) => x.name === 'duckdb')!.open();
-  });
-  afterAll(async () => {
-    await w?.close();
-  });
-
-  it('merge query with payloads: tabs and backslashes in match values and payloads come back as they were', async () => {
-    const values = ['a\tb', 'c\\td', 'e\\\\f\t', 'plain', '\\N'];
-    const path = {
-      ...planPath('duckdb'),
-      sql: `SELECT * FROM (VALUES ${values.map((v, i) => `('k${i}', ${literal(v)}, ${literal(`${v}!`)})`).join(', ')}) v("${RECORD_KEY_COLUMN}", a, b)`,
-      fields: fields(['string', 'string']),
-      matchField: 'a',
+for (const dialect of ['duckdb', 'postgres'] as const) {
+  describe(`native row digests (${dialect === 'duckdb' ? 'DuckDB hash()' : 'PostgreSQL hashtextextended() of the row'})`, () => {
+    let w: Warehouse;
+    const fields = (types: string[]) =>
+      ['a', 'b'].map((name, i) => ({ name, type: types[i], whenNull: 'send_null', onlyIfEmpty: false })) as TPlanPath['fields'];
+    const digestsOf = async (rows: [string, string | null, string | null][], f = fields(['string', 'string'])) => {
+      const path = { ...planPath(dialect), sql: `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map(literal).join(', ')})`).join(', ')}) v("${RECORD_KEY_COLUMN}", a, b)`, fields: f, matchField: 'a' };
+      return (await w.rows(keysQuery(dialect, path, false, { key: [], match: [] }))).map((x) => csvFields(String(x.l))[5]);
     };
-    const rows = (await w.rows(mergeQuery('duckdb', path, [], null, true))).map((x) => parseWarehouseLine(String(x.l), true, true));
-    expect(rows.map((x) => [x.key, x.match])).toEqual(values.map((v, i) => [`k${i}`, v]));
-    expect(rows.map((x) => x.payload)).toEqual(values.map((v) => encodeCanonical([v, `${v}!`])));
-  });
 
-  it('is the same for the same row, and differs when a column, the order of values, or the field list changes', async () => {
-    const [same1, same2, changed, swapped, nulls, equalPair, otherPair] = await digestsOf([
-      ['k', 'x', 'y'],
-      ['k', 'x', 'y'],
-      ['k', 'x', 'z'],
-      ['k', 'y', 'x'],
-      ['k', 'x', null],
-      ['k', 'p', 'p'],
-      ['k', 'q', 'q'],
-    ]);
-    expect(same1).toBe(same2);
-    // Equal values in two columns do not cancel out, nor do swapped ones.
-    expect(new Set([same1, changed, swapped, nulls, equalPair, otherPair]).size).toBe(6);
-    const [otherKey] = await digestsOf([['k2', 'x', 'y']]);
-    expect(otherKey).not.toBe(same1);
-    // Another field type (so another canonical payload): another digest for the same values.
-    const [retyped] = await digestsOf([['k', 'x', 'y']], fields(['string', 'json']));
-    expect(retyped).not.toBe(same1);
+    beforeAll(async () => {
+      w = await WAREHOUSES.find((x) => x.name === dialect)!.open();
+    });
+    afterAll(async () => {
+      await w?.close();
+    });
+
+    it('merge query with payloads: tabs and backslashes in match values and payloads come back as they were', async () => {
+      const values = ['a\tb', 'c\\td', 'e\\\\f\t', 'plain', '\\N'];
+      const path = {
+        ...planPath(dialect),
+        sql: `SELECT * FROM (VALUES ${values.map((v, i) => `('k${i}', ${literal(v)}, ${literal(`${v}!`)})`).join(', ')}) v("${RECORD_KEY_COLUMN}", a, b)`,
+        fields: fields(['string', 'string']),
+        matchField: 'a',
+      };
+      const rows = (await w.rows(mergeQuery(dialect, path, [], null, true))).map((x) => parseWarehouseLine(String(x.l), true, true));
+      expect(rows.map((x) => [x.key, x.match])).toEqual(values.map((v, i) => [`k${i}`, v]));
+      expect(rows.map((x) => x.payload)).toEqual(values.map((v) => encodeCanonical([v, `${v}!`])));
+    });
+
+    it('is the same for the same row, and differs when a column, the order of values, or the field list changes', async () => {
+      const [same1, same2, changed, swapped, nulls, equalPair, otherPair, joined, empty, bothNull] = await digestsOf([
+        ['k', 'x', 'y'],
+        ['k', 'x', 'y'],
+        ['k', 'x', 'z'],
+        ['k', 'y', 'x'],
+        ['k', 'x', null],
+        ['k', 'p', 'p'],
+        ['k', 'q', 'q'],
+        ['k', 'x,y', null],
+        ['k', '', null],
+        ['k', null, null],
+      ]);
+      expect(same1).toBe(same2);
+      // Equal values in two columns do not cancel out, nor do swapped ones; a
+      // separator inside a value is not a column boundary, and NULL is not ''.
+      expect(new Set([same1, changed, swapped, nulls, equalPair, otherPair, joined, empty, bothNull]).size).toBe(9);
+      const [otherKey] = await digestsOf([['k2', 'x', 'y']]);
+      expect(otherKey).not.toBe(same1);
+      // Another field type (so another canonical payload): another digest for the same values.
+      const [retyped] = await digestsOf([['k', 'x', 'y']], fields(['string', 'json']));
+      expect(retyped).not.toBe(same1);
+    });
   });
-});
+}

@@ -2,14 +2,16 @@
  * The incremental extract without Temporal, from a DuckDB and a PostgreSQL
  * source (through its COPY fast path), with the control database on real
  * PostgreSQL: after a first sync, a run labels every update, insert and
- * delete, and counts the rest unchanged. On DuckDB it compares bucket digests
- * (buckets.ts) first and merges key by key only the rows of the buckets that
- * differ; PostgreSQL merges every row (DialectSql.digestsFirst).
+ * delete, and counts the rest unchanged. DuckDB and PostgreSQL compare bucket
+ * digests (buckets.ts) first and merge key by key only the rows of the buckets
+ * that differ; MySQL (the machine's MariaDB) merges every row
+ * (DialectSql.digestsFirst).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
@@ -33,9 +35,12 @@ const ROWS = 4_000;
 /** A source warehouse for the test: its connection, the path's SQL, and a way to change its rows. */
 type Source = {
   name: string;
-  connector: 'duckdb' | 'postgres';
+  connector: 'duckdb' | 'postgres' | 'mysql';
   /** The dialect compares bucket digests before merging. */
   digestsFirst: boolean;
+  /** The type a key is cast to text with, and the record key column's quoted name. */
+  textType: string;
+  keyColumn: string;
   setup(): Promise<{ config: Record<string, unknown>; credentials?: Record<string, unknown> }>;
   sql(statements: string[]): Promise<void>;
   pathSql: string;
@@ -50,6 +55,8 @@ function duckdbSource(): Source {
     name: 'DuckDB',
     connector: 'duckdb',
     digestsFirst: true,
+    textType: 'VARCHAR',
+    keyColumn: `"${RECORD_KEY_COLUMN}"`,
     async setup() {
       dir = await mkdtemp(path.join(tmpdir(), 'bf-extract-'));
       file = path.join(dir, 'wh.duckdb');
@@ -82,7 +89,9 @@ function postgresSource(): Source {
   return {
     name: 'PostgreSQL',
     connector: 'postgres',
-    digestsFirst: false,
+    digestsFirst: true,
+    textType: 'TEXT',
+    keyColumn: `"${RECORD_KEY_COLUMN}"`,
     async setup() {
       await run('postgres', [`CREATE DATABASE ${database}`]);
       await run(database, [
@@ -101,12 +110,44 @@ function postgresSource(): Source {
   };
 }
 
+function mysqlSource(): Source {
+  const database = `bf_extract_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const server = { host: '127.0.0.1', port: 3306, user: 'root' };
+  const run = async (db: string | undefined, statements: string[]) => {
+    const c = await mysql.createConnection({ ...server, ...(db ? { database: db } : {}) });
+    try {
+      for (const s of statements) await c.query(s);
+    } finally {
+      await c.end();
+    }
+  };
+  return {
+    name: 'MySQL',
+    connector: 'mysql',
+    digestsFirst: false,
+    textType: 'CHAR',
+    keyColumn: `\`${RECORD_KEY_COLUMN}\``,
+    async setup() {
+      await run(undefined, [`CREATE DATABASE ${database}`]);
+      await run(database, [
+        `CREATE TABLE people AS SELECT seq AS id, CONCAT('user', seq, '@example.com') AS email, round(seq * 1.5, 2) AS score FROM seq_1_to_${ROWS}`,
+      ]);
+      return { config: { ...server, database, ssl: 'disable' }, credentials: { password: '' } };
+    },
+    sql: (statements) => run(database, statements),
+    pathSql: `SELECT CAST(id AS CHAR) AS \`${RECORD_KEY_COLUMN}\`, email, score FROM people`,
+    async teardown() {
+      await run(undefined, [`DROP DATABASE IF EXISTS ${database}`]);
+    },
+  };
+}
+
 const FIELDS = [
   { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
   { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
 ] as const;
 
-for (const source of [duckdbSource(), postgresSource()]) {
+for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
   describe(`incremental extract (${source.name} source)`, () => {
     /** Rows the merge compares key by key: none, or a few buckets' worth, with digests; else every row. */
     const compared = (few: number, all: number) => (source.digestsFirst ? few : all);
@@ -177,13 +218,12 @@ for (const source of [duckdbSource(), postgresSource()]) {
 
     it('a first sync stages every row: valid ones labelled in batches of the batch size, invalid ones unlabelled', async () => {
       // Its own pipeline over the same table, with NULL keys spread through it and one shared key.
-      const text = source.connector === 'duckdb' ? 'VARCHAR' : 'TEXT';
-      const key = `CASE WHEN id % 997 = 0 THEN NULL WHEN id = 1500 THEN '1499' ELSE CAST(id AS ${text}) END`;
+      const key = `CASE WHEN id % 997 = 0 THEN NULL WHEN id = 1500 THEN '1499' ELSE CAST(id AS ${source.textType}) END`;
       const { pipeline } = await createPipelineWithPlan(deps.db, ids.workspaceId, () => [
         {
           id: 'dest',
           source: { connectionId: ids.sourceId, dialect: source.connector },
-          sql: `SELECT ${key} AS "${RECORD_KEY_COLUMN}", email, score FROM people`,
+          sql: `SELECT ${key} AS ${source.keyColumn}, email, score FROM people`,
           fields: [
             { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
             { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
