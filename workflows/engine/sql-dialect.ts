@@ -38,7 +38,7 @@ export type DialectSql = {
    * every row. With md5 digests (two more md5 calls a row) PostgreSQL's plain
    * sorted merge was faster (9.5 s against 11.6–12.4 s at 1M rows); with
    * native ones (rowHash) both DuckDB and PostgreSQL compare digests first
-   * (README, Performance). MySQL keeps the plain merge until measured.
+   * (docs/performance.md). MySQL keeps the plain merge until measured.
    */
   digestsFirst: boolean;
   /**
