@@ -56,9 +56,9 @@ export type DialectSql = {
    */
   rowHash?: (exprs: readonly string[]) => string;
   /**
-   * rowHash of a salt (plain text) and one text expression, where the dialect
-   * has a cheaper form for a single value (key buckets, computed for every
-   * row of every incremental run).
+   * A 60-bit hash of one text expression salted with a plain-text salt, where
+   * the dialect has a cheaper form than rowHash for a single value. Key
+   * buckets use it: every incremental run computes one for every row.
    */
   keyHash?: (salt: string, expr: string) => string;
 };

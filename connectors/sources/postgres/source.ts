@@ -52,7 +52,7 @@ export const MIN_HASHING_VERSION_NUM = 110000;
 export function versionProblem(product: PgFlavor['product'], sqlHash: boolean, serverVersionNum: number): string | null {
   if (!sqlHash || serverVersionNum >= MIN_HASHING_VERSION_NUM) return null;
   const major = serverVersionNum >= 100000 ? Math.floor(serverVersionNum / 10000) : `${Math.floor(serverVersionNum / 10000)}.${Math.floor(serverVersionNum / 100) % 100}`;
-  return `${product} ${major} is older than 11, and syncs need its hashtextextended() function — fix: upgrade the server to PostgreSQL 11 or later (every release before 13 is out of support)`;
+  return `${product} ${major} is older than 11, and syncs need its hashtextextended() function — fix: upgrade the server to PostgreSQL 11 or later`;
 }
 
 const DEFAULT_BATCH = 10_000;
