@@ -297,5 +297,38 @@ for (const dialect of ['duckdb', 'postgres'] as const) {
       const [retyped] = await digestsOf([['k', 'x', 'y']], fields(['string', 'json']));
       expect(retyped).not.toBe(same1);
     });
+
+    it('changes when any one column of any field type changes, and not when nothing does', async () => {
+      // [field type, SQL type, base value, changed value]: each change also changes the canonical payload.
+      const typed: [TPlanPath['fields'][number]['type'], string, string, string][] = [
+        ['string', dialect === 'duckdb' ? 'VARCHAR' : 'TEXT', "'Ada'", "'ada'"],
+        ['number', 'DECIMAL(12, 2)', '1.25', '1.26'],
+        ['number', dialect === 'duckdb' ? 'DOUBLE' : 'DOUBLE PRECISION', '0.1', '0.10000000000000002'],
+        ['integer', 'BIGINT', '9007199254740993', '9007199254740992'],
+        ['boolean', 'BOOLEAN', 'true', 'false'],
+        ['timestamp', 'TIMESTAMP', "'2024-02-29 13:45:56.789123'", "'2024-02-29 13:45:56.789124'"],
+        ['date', 'DATE', "'2024-02-29'", "'2024-03-01'"],
+        ['json', dialect === 'duckdb' ? 'JSON' : 'JSONB', `'{"a": [1, 2]}'`, `'{"a": [2, 1]}'`],
+        ['string_array', dialect === 'duckdb' ? 'VARCHAR[]' : 'TEXT[]', dialect === 'duckdb' ? "['a', 'b']" : "ARRAY['a', 'b']", dialect === 'duckdb' ? "['a', 'b ']" : "ARRAY['a', 'b ']"],
+      ];
+      const names = typed.map((_, i) => `c${i}`);
+      const row = (changed: number) => `SELECT 'k' AS "${RECORD_KEY_COLUMN}", ${typed.map(([, type, base, next], i) => `CAST(${i === changed ? next : base} AS ${type}) AS ${names[i]}`).join(', ')}`;
+      const path = {
+        ...planPath(dialect),
+        // One row per variant: -1 is the base row, twice; i changes column i only.
+        sql: [-1, -1, ...typed.map((_, i) => i)].map(row).join(' UNION ALL '),
+        fields: typed.map(([type], i) => ({ name: names[i]!, type, whenNull: 'send_null', onlyIfEmpty: false })) as TPlanPath['fields'],
+        matchField: 'c0',
+      };
+      const lines = (await w.rows(keysQuery(dialect, path, true, { key: [], match: [] }))).map((x) => csvFields(String(x.l)));
+      const digests = lines.map((l) => l[5]);
+      const payloads = lines.map((l) => l[6]);
+      // The query keeps the variants' order (UNION ALL of constant rows); the payloads show which row is which.
+      expect(new Set(payloads).size).toBe(typed.length + 1);
+      const base = payloads.findIndex((p, i) => payloads.indexOf(p) !== i);
+      expect(base).toBeGreaterThan(0);
+      expect(digests[base]).toBe(digests[payloads.indexOf(payloads[base])]);
+      expect(new Set(digests).size).toBe(typed.length + 1);
+    });
   });
 }
