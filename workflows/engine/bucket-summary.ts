@@ -32,7 +32,8 @@
  * (the tests), finalize checks every settled summary against sync_state.
  */
 import type pg from 'pg';
-import { bucketBits, KEY_BUCKET_BITS, sqlKeyBucket, sqlRowDigest } from './buckets';
+import { bucketBits, sqlBucketOf } from './buckets';
+import { committedBucketAndDigest } from './commit';
 import { copyOutLines, sqlText } from './merge';
 import { stagingTable } from './staging';
 import { EngineError } from './target';
@@ -161,10 +162,8 @@ async function settle(pool: pg.Pool, syncTargetId: string, runTargetId: string, 
  * be right (a bucket with fewer than no rows, or a row without a bucket).
  */
 async function applyRun(client: pg.PoolClient, syncTargetId: string, runTargetId: string, bits: number): Promise<boolean> {
-  const shift = KEY_BUCKET_BITS - bits;
-  // commit.ts writes these when the extract left them NULL.
-  const newBucket = `coalesce(r.key_bucket, ${sqlKeyBucket('postgres', 'r.record_key')})`;
-  const newDigest = `coalesce(r.state_digest, ${sqlRowDigest('postgres', 'r.record_key', 'r.content_hash')})`;
+  // What commit.ts wrote into sync_state for each row.
+  const [newBucket, newDigest] = committedBucketAndDigest('r');
   const changed = await client.query<{ bucket: number | null; rows: number; tainted: number }>(
     `WITH accepted AS (
        SELECT r.* FROM ${stagingTable(runTargetId)} r
@@ -172,10 +171,10 @@ async function applyRun(client: pg.PoolClient, syncTargetId: string, runTargetId
        WHERE r.run_target_id = $2 AND r.label IS NOT NULL
          AND (r.outcome = 'accepted' OR (r.outcome IS NULL AND b.batch_no IS NOT NULL))),
      delta AS (
-       SELECT r.committed_bucket >> ${shift} AS bucket, -1 AS n, CASE WHEN r.committed_digest IS NULL THEN -1 ELSE 0 END AS t, -coalesce(r.committed_digest, 0)::numeric AS s
+       SELECT ${sqlBucketOf('r.committed_bucket', bits)} AS bucket, -1 AS n, CASE WHEN r.committed_digest IS NULL THEN -1 ELSE 0 END AS t, -coalesce(r.committed_digest, 0)::numeric AS s
        FROM accepted r WHERE r.label IN ('changed', 'removed')
        UNION ALL
-       SELECT ${newBucket} >> ${shift}, 1, 0, ${newDigest}::numeric
+       SELECT ${sqlBucketOf(newBucket, bits)}, 1, 0, ${newDigest}::numeric
        FROM accepted r WHERE r.op IS DISTINCT FROM 'delete' AND r.op IS DISTINCT FROM 'remove'),
      per_bucket AS (SELECT bucket, sum(n)::int AS n, sum(t)::int AS t, sum(s) AS s FROM delta GROUP BY bucket)
      INSERT INTO bucket_digests (sync_target_id, bucket, rows, tainted, digest_sum)
@@ -202,7 +201,7 @@ async function build(client: pg.PoolClient, syncTargetId: string, bits: number):
   await client.query('SET LOCAL enable_hashagg = off');
   const built = await client.query<{ unbucketed: number }>(
     `WITH d AS (
-       SELECT key_bucket >> ${KEY_BUCKET_BITS - bits} AS bucket, count(*) AS n, count(*) - count(state_digest) AS t, coalesce(sum(state_digest), 0) AS s
+       SELECT ${sqlBucketOf('key_bucket', bits)} AS bucket, count(*) AS n, count(*) - count(state_digest) AS t, coalesce(sum(state_digest), 0) AS s
        FROM sync_state WHERE sync_target_id = $1 GROUP BY 1),
      ins AS (INSERT INTO bucket_digests (sync_target_id, bucket, rows, tainted, digest_sum) SELECT $1, bucket, n, t, s FROM d WHERE bucket IS NOT NULL)
      SELECT count(*) FILTER (WHERE bucket IS NULL)::int AS unbucketed FROM d`,

@@ -43,8 +43,20 @@ const STATE_COLUMNS = 'sync_target_id, record_key, content_hash, match_value, ex
  * the next merge replaces them (merge.ts).
  */
 function stateValues(syncTargetId: string, runId: string): string {
-  return `${syncTargetId}, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), ${runId},
-    coalesce(r.key_bucket, ${sqlKeyBucket('postgres', 'r.record_key')}), coalesce(r.state_digest, ${sqlRowDigest('postgres', 'r.record_key', 'r.content_hash')})`;
+  const [bucket, digest] = committedBucketAndDigest('r');
+  return `${syncTargetId}, r.record_key, r.content_hash, r.match_value, r.external_id, r.payload, now(), ${runId}, ${bucket}, ${digest}`;
+}
+
+/**
+ * SQL of the key bucket and row digest a commit writes for the staged row
+ * `r`: the staged ones, else PostgreSQL's md5 ones. The bucket summary adds
+ * the same (bucket-summary.ts applyRun).
+ */
+export function committedBucketAndDigest(r: string): [bucket: string, digest: string] {
+  return [
+    `coalesce(${r}.key_bucket, ${sqlKeyBucket('postgres', `${r}.record_key`)})`,
+    `coalesce(${r}.state_digest, ${sqlRowDigest('postgres', `${r}.record_key`, `${r}.content_hash`)})`,
+  ];
 }
 
 const ON_CONFLICT_UPDATE = `ON CONFLICT (sync_target_id, record_key) DO UPDATE SET
