@@ -55,7 +55,7 @@ function inner(dialect: HashDialect, path: TPlanPath, source = `(${path.sql}) bf
   const signature = fieldsSignature(path.fields);
   // NULL for a NULL key, like the md5 digest: such a row has no bucket either.
   const key = p(RECORD_KEY_COLUMN);
-  const native = d.rowHash ? `, CASE WHEN ${key} IS NOT NULL THEN ${d.rowHash([d.literal(digestSalt(signature)), key, ...path.fields.map((f) => p(f.name))])} END AS bf_d` : '';
+  const native = d.rowHash ? `, CASE WHEN ${key} IS NOT NULL THEN ${d.rowHash(digestSalt(signature), key, path.fields.map((f) => ({ type: f.type, expr: p(f.name) })))} END AS bf_d` : '';
   return `SELECT ${p(RECORD_KEY_COLUMN)} AS bf_k, ${sqlCanonicalText(dialect, match.type, p(match.name))} AS bf_m, ${canonical} AS bf_c, ${sqlContentHash(dialect, signature, canonical)} AS bf_h${native}
 FROM ${source}`;
 }
@@ -91,7 +91,7 @@ export function sqlBucketOfKey(dialect: HashDialect, key: string): string {
   const d = dialectSql(dialect);
   // NULL for a NULL key, as md5 gives.
   if (!d.rowHash) return sqlKeyBucket(dialect, key);
-  const hash = d.keyHash ? d.keyHash(NATIVE_BUCKET_SALT, key) : d.rowHash([d.literal(NATIVE_BUCKET_SALT), key]);
+  const hash = d.keyHash ? d.keyHash(NATIVE_BUCKET_SALT, key) : d.rowHash(NATIVE_BUCKET_SALT, key, []);
   return `CASE WHEN ${key} IS NOT NULL THEN (${hash} >> ${60 - KEY_BUCKET_BITS}) END`;
 }
 

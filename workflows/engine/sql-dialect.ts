@@ -48,13 +48,17 @@ export type DialectSql = {
    */
   hash64?: (expr: string) => string;
   /**
-   * A 60-bit hash of several expressions' values, in order, if the dialect
-   * has a fast one: row digests (buckets.ts) then come from the mapped
-   * columns as the warehouse holds them, instead of from the canonical text
-   * and two md5s. Such a digest is the warehouse's own, so it also covers the
-   * engine's version, and only that warehouse can compute it.
+   * A 60-bit hash of a row's key and mapped fields' values, salted with a
+   * plain-text salt, if the dialect has a fast one: row digests (buckets.ts)
+   * then come from the mapped columns as the warehouse holds them, instead of
+   * from the canonical text and two md5s. Such a digest is the warehouse's
+   * own, so it also covers the engine's version, and only that warehouse can
+   * compute it. It must change whenever a field's canonical text (hash.ts)
+   * changes, and must not be a sum of per-column parts: a bucket's digest
+   * adds its rows' digests, so values swapped between two rows of a bucket
+   * would cancel out.
    */
-  rowHash?: (exprs: readonly string[]) => string;
+  rowHash?: (salt: string, key: string, fields: readonly { type: FieldType; expr: string }[]) => string;
   /**
    * A 60-bit hash of one text expression salted with a plain-text salt, where
    * the dialect has a cheaper form than rowHash for a single value. Key
@@ -105,7 +109,7 @@ const duckdb: DialectSql = {
   // hash() of several arguments mixes each argument's hash into the running
   // one in order (swapped or equal values do not cancel out); version():
   // a DuckDB release may hash differently, and its digests then differ.
-  rowHash: (exprs) => `(hash(version(), ${exprs.join(', ')}) >> 4)`,
+  rowHash: (salt, key, fields) => `(hash(version(), ${[standardLiteral(salt), key, ...fields.map((f) => f.expr)].join(', ')}) >> 4)`,
   // Most values need no escaping: two substring tests are far cheaper than two
   // replaces, and than a regular expression (1M emails: 17 against 66 ms).
   escapeField: (e) => `CASE WHEN contains(${e}, '|') OR contains(${e}, '\\') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
@@ -139,6 +143,39 @@ const duckdb: DialectSql = {
   },
 };
 
+/** A text expression hashed by its bytes, whatever its column's collation. */
+const textBytes = (e: string) => `CAST(${e} AS TEXT) COLLATE "C"`;
+
+/**
+ * PostgreSQL: the value of a field that rowHash hashes, chosen so that two
+ * values with the same hash have the same canonical text (hash.ts). Equal
+ * numbers under their type's equality are the same double, whatever their
+ * scale (1.0 and 1.00, 0 and -0), and a number's canonical text is a
+ * function of that double: they are hashed as they are, no text printed.
+ * Booleans, dates and timestamps are hashed in the type their text is cut
+ * from. Where the canonical text is the value's own text (strings, integers,
+ * which may be NUMERIC with a scale, JSON and arrays, which may lack a hash
+ * function), that text is hashed.
+ */
+function hashedValue(type: FieldType, e: string): string {
+  switch (type) {
+    case 'number':
+      return e;
+    case 'boolean':
+      return `CAST(${e} AS BOOLEAN)`;
+    case 'date':
+      return `CAST(${e} AS DATE)`;
+    case 'timestamp':
+      return `CAST(${e} AS TIMESTAMP)`;
+    case 'string':
+    case 'integer':
+      return textBytes(e);
+    case 'json':
+    case 'string_array':
+      return textBytes(`to_json(${e})`);
+  }
+}
+
 const postgres: DialectSql = {
   literal: standardLiteral,
   ident: doubleQuoted,
@@ -152,15 +189,18 @@ const postgres: DialectSql = {
   textType: 'TEXT',
   hexToInt: (e, digits) => `CAST(CAST(('x' || ${e}) AS bit(${digits * 4})) AS bigint)`,
   digestsFirst: true,
-  // hashtextextended() (PostgreSQL 11+) of the row's text, its low 60 bits.
-  // The row constructor's text quotes each value's output, so two rows with
-  // different values of any type differ in it; a session setting that changes
-  // an output (DateStyle, TimeZone, extra_float_digits) changes digests,
-  // which costs one run a full merge (merge.ts refreshes them) and misses no
-  // change. The function is the one hash partitioning uses, so PostgreSQL
-  // keeps it stable across releases. "C": hashing bytes, whatever the
-  // database's collation.
-  rowHash: (exprs) => `(hashtextextended(CAST(ROW(${exprs.join(', ')}) AS TEXT) COLLATE "C", 0) & ${LOW_60_BITS})`,
+  // hash_record_extended() (PostgreSQL 14+) of a row of the key and each
+  // field's value in the type its canonical text is computed from
+  // (hashedValue), mixed once more by hashint8extended(): the record hash
+  // alone is a weighted sum of its columns' hashes, so a bucket's sum of
+  // them would not see values swapped between its rows. The salt is the
+  // seed; the low 60 bits are kept. These are the type's own hash functions,
+  // the ones hash partitioning uses, so PostgreSQL keeps them stable across
+  // releases. No value is printed as text but where the canonical text is
+  // the value's text: at 100k bench rows 0.6–0.8 µs a row, where hashing the
+  // row constructor's text took 1.25 µs.
+  rowHash: (salt, key, fields) =>
+    `(hashint8extended(hash_record_extended(ROW(${[textBytes(key), ...fields.map((f) => hashedValue(f.type, f.expr))].join(', ')}), 0), ${saltSeed(salt)}) & ${LOW_60_BITS})`,
   // One text needs no row around it: the salt becomes the seed. The row's
   // text costs ~0.2 µs a row more (1M keys: 330 against 145 ms).
   keyHash: (salt, e) => `(hashtextextended(CAST(${e} AS TEXT) COLLATE "C", ${saltSeed(salt)}) & ${LOW_60_BITS})`,

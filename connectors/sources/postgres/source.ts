@@ -42,8 +42,8 @@ export type PgFlavor = {
 
 type Ctx = ConnectorContext<TPostgresCredentials, TPostgresConfig>;
 
-/** hashtextextended(), which the engine's row digests use (workflows/engine/sql-dialect.ts), came in PostgreSQL 11. */
-export const MIN_HASHING_VERSION_NUM = 110000;
+/** hash_record_extended(), which the engine's row digests use (workflows/engine/sql-dialect.ts), came in PostgreSQL 14. */
+export const MIN_HASHING_VERSION_NUM = 140000;
 
 /**
  * Why a server cannot be a source the engine hashes in, or null: the
@@ -52,7 +52,7 @@ export const MIN_HASHING_VERSION_NUM = 110000;
 export function versionProblem(product: PgFlavor['product'], sqlHash: boolean, serverVersionNum: number): string | null {
   if (!sqlHash || serverVersionNum >= MIN_HASHING_VERSION_NUM) return null;
   const major = serverVersionNum >= 100000 ? Math.floor(serverVersionNum / 10000) : `${Math.floor(serverVersionNum / 10000)}.${Math.floor(serverVersionNum / 100) % 100}`;
-  return `${product} ${major} is older than 11, and syncs need its hashtextextended() function — fix: upgrade the server to PostgreSQL 11 or later`;
+  return `${product} ${major} is older than 14, and syncs need its hash_record_extended() function — fix: upgrade the server to PostgreSQL 14 or later`;
 }
 
 const DEFAULT_BATCH = 10_000;

@@ -273,13 +273,13 @@ describe('postgres source — specifics', () => {
     expect(leadingKeyword('/* a /* nested */ comment */ -- line\n ( WITH x AS (SELECT 1) SELECT * FROM x)')).toBe('WITH');
   });
 
-  it('test() accepts this server, and servers older than 11 are refused with the reason and the fix', async () => {
+  it('test() accepts this server, and servers older than 14 are refused with the reason and the fix', async () => {
     const r = await postgresSource.test(ctx());
     expect(r).toMatchObject({ ok: true });
-    expect(versionProblem('PostgreSQL', true, 110000)).toBeNull();
+    expect(versionProblem('PostgreSQL', true, 140000)).toBeNull();
     expect(versionProblem('PostgreSQL', true, 170004)).toBeNull();
-    expect(versionProblem('PostgreSQL', true, 100023)).toMatch(/^PostgreSQL 10 is older than 11, .*hashtextextended.* — fix: upgrade the server to PostgreSQL 11 or later/);
-    expect(versionProblem('PostgreSQL', true, 90624)).toMatch(/^PostgreSQL 9\.6 is older than 11/);
+    expect(versionProblem('PostgreSQL', true, 130018)).toMatch(/^PostgreSQL 13 is older than 14, .*hash_record_extended.* — fix: upgrade the server to PostgreSQL 14 or later/);
+    expect(versionProblem('PostgreSQL', true, 90624)).toMatch(/^PostgreSQL 9\.6 is older than 14/);
     // Without SQL hashing (Redshift) the engine needs no such function.
     expect(versionProblem('Redshift', false, 80002)).toBeNull();
   });
