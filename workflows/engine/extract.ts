@@ -289,14 +289,15 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
 
 /**
  * The shared match values, which buckets of keys the merge must read
- * (buckets.ts; null for every row), and the committed row count. PostgreSQL
- * sums the committed digests while the warehouse looks for shared match values.
+ * (buckets.ts; null for every row), and the committed row count.
  *
- * The warehouse's two queries (shared match values, bucket digests) run at
- * once, each on its own connection: most runs find no shared match value, and
- * the digests are then those of the query that knew them. When rows do share
- * one, those rows are invalid and their buckets must differ (they count as
- * tainted), so the digests are read again with the values known.
+ * Where the dialect gains by it (DialectSql.concurrentReads), the
+ * warehouse's two queries (shared match values, bucket digests) run at once,
+ * each on its own connection, the digests counting no value as shared: most
+ * runs find none, and the digests are then those of the query that knew.
+ * When rows do share one, those rows are invalid and their buckets must
+ * differ (they count as tainted), so the digests are read again with the
+ * values known.
  */
 async function digestBuckets(
   deps: EngineDeps,
@@ -314,13 +315,21 @@ async function digestBuckets(
   const tally = { committedRows: 0 };
   const compare = (knownMatches: string[] | null, committedDigests: AsyncIterable<string[]>) =>
     planBuckets(linesOf(t.source, digestQuery(dialect, t.path, bits, knownMatches), READ_BATCH), committedDigests, bits, tally);
-  const [optimistic, shared] = await Promise.allSettled([compare([], committed()), knownShared(t, dialect, 'match')]);
-  // Both queries have ended, whichever failed.
-  if (optimistic.status === 'rejected') throw optimistic.reason;
-  if (shared.status === 'rejected') throw shared.reason;
-  const knownMatches = shared.value;
-  let plan = optimistic.value;
-  if (knownMatches === null || knownMatches.length > 0) plan = await compare(knownMatches, committed());
+  let knownMatches: string[] | null;
+  let plan: BucketPlan | null;
+  if (dialectSql(dialect).concurrentReads) {
+    const [optimistic, shared] = await Promise.allSettled([compare([], committed()), knownShared(t, dialect, 'match')]);
+    // Both queries have ended, whichever failed.
+    if (optimistic.status === 'rejected') throw optimistic.reason;
+    if (shared.status === 'rejected') throw shared.reason;
+    knownMatches = shared.value;
+    plan = knownMatches === null || knownMatches.length > 0 ? await compare(knownMatches, committed()) : optimistic.value;
+  } else {
+    // The control database reads or sums the committed digests while the warehouse looks for shared match values.
+    const committedDigests = committed();
+    knownMatches = await knownShared(t, dialect, 'match');
+    plan = await compare(knownMatches, committedDigests);
+  }
   // Without a plan the merge reads every row and stages no committed digests: build a new summary.
   if (summary && plan === null) await holdForBuild(deps.pool, t.syncTargetId, t.runTargetId);
   return { knownMatches, plan, committedRows: tally.committedRows, summary: summary && plan !== null };
