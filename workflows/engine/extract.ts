@@ -28,7 +28,7 @@ import type pg from 'pg';
 import { bucketBits, committedEstimate, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
 import { discardSummary, holdForBuild, summaryDigests, takeSummary } from './bucket-summary';
 import { refreshDigests } from './commit';
-import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, typedRowsQuery } from './extract-sql';
+import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, typedRowsQuery, type KnownShared } from './extract-sql';
 import { committedDigests, committedState, mergeByKey, splitDigestToken, type MergedRow, type MergeTally } from './merge';
 import { dialectSql, isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, copyText, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
@@ -68,6 +68,19 @@ async function knownShared(t: LoadedTarget, dialect: HashDialect, column: 'key' 
     if (found.length > INLINE_SHARED_MAX) return null;
   }
   return found;
+}
+
+/**
+ * The shared keys and match values, read one after the other, or at once on
+ * two connections where the dialect gains by it (DialectSql.concurrentReads).
+ */
+async function knownSharedKeysAndMatches(t: LoadedTarget, dialect: HashDialect): Promise<KnownShared> {
+  if (!dialectSql(dialect).concurrentReads) return { key: await knownShared(t, dialect, 'key'), match: await knownShared(t, dialect, 'match') };
+  const [key, match] = await Promise.allSettled([knownShared(t, dialect, 'key'), knownShared(t, dialect, 'match')]);
+  // Both queries have ended, whichever failed.
+  if (key.status === 'rejected') throw key.reason;
+  if (match.status === 'rejected') throw match.reason;
+  return { key: key.value, match: match.value };
 }
 
 export type ExtractResult = {
@@ -194,7 +207,7 @@ export async function extract(
     const lines = hashInSql
       ? linesOf(
           t.source,
-          keysQuery(dialect, t.path, withPayload, { key: await knownShared(t, dialect, 'key'), match: await knownShared(t, dialect, 'match') }),
+          keysQuery(dialect, t.path, withPayload, await knownSharedKeysAndMatches(t, dialect)),
           READ_BATCH,
         )
       : typedLines(t, t.source.connector.read(typedRowsQuery(t.path), t.source.ctx, { batchSize: READ_BATCH }));

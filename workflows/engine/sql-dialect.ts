@@ -42,12 +42,15 @@ export type DialectSql = {
    */
   digestsFirst: boolean;
   /**
-   * Whether an incremental run reads the shared match values and the bucket
-   * digests at once (extract.ts digestBuckets). PostgreSQL groups the match
-   * values in one process and the digests in parallel workers, so together
-   * they use both cores (bench model, 1M rows: 2.75–3.34 s against 3.67–4.25 s
-   * one after the other). DuckDB runs both on one thread pool and one memory
-   * budget inside the worker: together they took as long (5M rows: 2.1–2.3
+   * Whether the extract reads two queries at once on two connections: an
+   * incremental run's shared match values and bucket digests (extract.ts
+   * digestBuckets), a first sync's shared keys and shared match values.
+   * PostgreSQL groups a column's values in one process and the digests in
+   * parallel workers, so together they use both cores (bench model, 1M rows:
+   * match values and digests 2.75–3.34 s against 3.67–4.25 s one after the
+   * other; keys and match values 1.45–1.62 s against 2.32–2.74 s). DuckDB
+   * runs both on one thread pool and one memory budget inside the worker:
+   * together the match values and digests took as long (5M rows: 2.1–2.3
    * against 1.9–2.4 s) and raised the peak by 20–40 MB.
    */
   concurrentReads: boolean;

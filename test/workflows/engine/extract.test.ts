@@ -217,13 +217,14 @@ for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
     });
 
     it('a first sync stages every row: valid ones labelled in batches of the batch size, invalid ones unlabelled', async () => {
-      // Its own pipeline over the same table, with NULL keys spread through it and one shared key.
+      // Its own pipeline over the same table, with NULL keys spread through it, one shared key and one shared match value.
       const key = `CASE WHEN id % 997 = 0 THEN NULL WHEN id = 1500 THEN '1499' ELSE CAST(id AS ${source.textType}) END`;
+      const email = `CASE WHEN id = 1200 THEN 'user1199@example.com' ELSE email END`;
       const { pipeline } = await createPipelineWithPlan(deps.db, ids.workspaceId, () => [
         {
           id: 'dest',
           source: { connectionId: ids.sourceId, dialect: source.connector },
-          sql: `SELECT ${key} AS ${source.keyColumn}, email, score FROM people`,
+          sql: `SELECT ${key} AS ${source.keyColumn}, ${email} AS email, score FROM people`,
           fields: [
             { name: 'email', type: 'string', whenNull: 'send_null', onlyIfEmpty: false },
             { name: 'score', type: 'number', whenNull: 'omit', onlyIfEmpty: false },
@@ -244,11 +245,12 @@ for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
         [t.runTargetId],
       );
       const nullKeys = Math.floor(ROWS / 997);
-      const valid = ROWS - nullKeys - 2;
+      const valid = ROWS - nullKeys - 4;
       const batches = Math.ceil(valid / 300);
       expect(groups.rows).toEqual([
         ...Array.from({ length: batches }, (_, b) => ({ batch_no: b, label: 'added', op: 'upsert', invalid: null, n: b < batches - 1 ? 300 : valid - 300 * (batches - 1) })),
         { batch_no: null, label: null, op: null, invalid: 'duplicate_key', n: 2 },
+        { batch_no: null, label: null, op: null, invalid: 'duplicate_match', n: 2 },
         { batch_no: null, label: null, op: null, invalid: 'null_key', n: nullKeys },
       ]);
       // Every line kept its own values (lines are joined in runs, not one by one).
