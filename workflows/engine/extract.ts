@@ -76,11 +76,19 @@ async function knownShared(t: LoadedTarget, dialect: HashDialect, column: 'key' 
  */
 async function knownSharedKeysAndMatches(t: LoadedTarget, dialect: HashDialect): Promise<KnownShared> {
   if (!dialectSql(dialect).concurrentReads) return { key: await knownShared(t, dialect, 'key'), match: await knownShared(t, dialect, 'match') };
-  const [key, match] = await Promise.allSettled([knownShared(t, dialect, 'key'), knownShared(t, dialect, 'match')]);
-  // Both queries have ended, whichever failed.
-  if (key.status === 'rejected') throw key.reason;
-  if (match.status === 'rejected') throw match.reason;
-  return { key: key.value, match: match.value };
+  const [key, match] = await bothSettled(knownShared(t, dialect, 'key'), knownShared(t, dialect, 'match'));
+  return { key, match };
+}
+
+/**
+ * Both values, once both promises have settled: a failure is thrown only then,
+ * so neither query is still running (or unread) when the extract goes on or fails.
+ */
+async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
 }
 
 export type ExtractResult = {
@@ -331,12 +339,9 @@ async function digestBuckets(
   let knownMatches: string[] | null;
   let plan: BucketPlan | null;
   if (dialectSql(dialect).concurrentReads) {
-    const [optimistic, shared] = await Promise.allSettled([compare([], committed()), knownShared(t, dialect, 'match')]);
-    // Both queries have ended, whichever failed.
-    if (optimistic.status === 'rejected') throw optimistic.reason;
-    if (shared.status === 'rejected') throw shared.reason;
-    knownMatches = shared.value;
-    plan = knownMatches === null || knownMatches.length > 0 ? await compare(knownMatches, committed()) : optimistic.value;
+    const [optimistic, shared] = await bothSettled(compare([], committed()), knownShared(t, dialect, 'match'));
+    knownMatches = shared;
+    plan = knownMatches === null || knownMatches.length > 0 ? await compare(knownMatches, committed()) : optimistic;
   } else {
     // The control database reads or sums the committed digests while the warehouse looks for shared match values.
     const committedDigests = committed();
