@@ -158,8 +158,8 @@ for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
     const sql = (statements: string[]) => source.sql(statements);
 
     /** One run through the engine's phases; returns the extract's result, the labels staged and the final counts. */
-    async function runOnce() {
-      const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId, trigger: 'test' });
+    async function runOnce(id = pipelineId) {
+      const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: id, trigger: 'test' });
       if (!pinned.ok) throw new Error(pinned.reason);
       const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
       const ex = await extract(deps, t, 'upsert', 1_000);
@@ -365,6 +365,43 @@ for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
       // Nothing was deleted: every committed row is still there.
       const after = (await deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId])).rows[0]!.n;
       expect(after).toBe(committed);
+    });
+
+    it('a query the warehouse refuses fails the extract with the warehouse\'s message, in an incremental run and in a first sync', async () => {
+      // Pipelines over a view that goes away after their first sync.
+      await sql(['CREATE VIEW people_gone AS SELECT * FROM people']);
+      const viewSql = source.pathSql.replace(/\bpeople\b/g, 'people_gone');
+      expect(viewSql).not.toBe(source.pathSql);
+      const overView = async () =>
+        (
+          await createPipelineWithPlan(deps.db, ids.workspaceId, () => [
+            {
+              id: 'dest',
+              source: { connectionId: ids.sourceId, dialect: source.connector },
+              sql: viewSql,
+              fields: FIELDS.map((f) => ({ ...f })),
+              matchField: 'email',
+              destination: { connectionId: ids.sinkId, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+            },
+          ])
+        ).pipeline.id;
+      const synced = await overView();
+      expect((await runOnce(synced)).ex.firstSync).toBe(true);
+      await sql(['DROP VIEW people_gone']);
+      const extractOf = async (id: string) => {
+        const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: id, trigger: 'test' });
+        if (!pinned.ok) throw new Error(pinned.reason);
+        try {
+          return await extract(deps, await loadTarget(deps, pinned.targets[0]!.runTargetId), 'upsert', 1_000);
+        } finally {
+          // As the workflow does when an activity fails: the run ends and lets go of the destination.
+          await finalizeRun(deps, pinned.runId, { error: 'extract failed' });
+        }
+      };
+      // Incremental: shared match values and bucket digests (at once, on PostgreSQL) both fail.
+      await expect(extractOf(synced)).rejects.toThrow(/people_gone/);
+      // First sync: shared keys and shared match values (at once, on PostgreSQL) both fail.
+      await expect(extractOf(await overView())).rejects.toThrow(/people_gone/);
     });
   });
 }
