@@ -143,9 +143,48 @@ export type BucketPlan = {
   bits: number;
   /** Buckets whose rows the merge must read, ascending. */
   dirty: number[];
+  /** The warehouse's rows in each of `dirty` (0 where only committed rows are). */
+  dirtyRows: number[];
   /** Rows in the other buckets: extracted and unchanged. */
   cleanRows: number;
 };
+
+/** Buckets one merge query reads (extract-sql.ts mergeQuery), and whether it reads the rows with a NULL key too. */
+export type BucketChunk = { bits: number; dirty: readonly number[]; nullKeys: boolean };
+
+/**
+ * About how many warehouse rows one merge query sorts at most (mergeChunks).
+ * The warehouse sorts them with their payloads: at 5M rows one query over
+ * every differing bucket (~430k rows) took DuckDB ~220 MB beyond its idle
+ * memory at a 128 MB memory limit, and ran out of memory at 64 MB.
+ */
+export const MERGE_ROWS_PER_QUERY = 100_000;
+
+/**
+ * The plan's buckets in consecutive groups of at most `rowsPerQuery`
+ * warehouse rows (a bucket that alone holds more is a group of its own), one
+ * merge query each, so the warehouse's sort stays the same size whatever the
+ * row count. Keys, and so rows sharing a key, never span two buckets. Only
+ * the first group reads the rows with a NULL key, which have no bucket.
+ */
+export function mergeChunks(plan: BucketPlan, rowsPerQuery: number = MERGE_ROWS_PER_QUERY): BucketChunk[] {
+  const chunks: BucketChunk[] = [];
+  let dirty: number[] = [];
+  let rows = 0;
+  const close = () => {
+    chunks.push({ bits: plan.bits, dirty, nullKeys: chunks.length === 0 });
+    dirty = [];
+    rows = 0;
+  };
+  plan.dirty.forEach((bucket, i) => {
+    const n = plan.dirtyRows[i] ?? 0;
+    if (dirty.length > 0 && rows + n > rowsPerQuery) close();
+    dirty.push(bucket);
+    rows += n;
+  });
+  if (dirty.length > 0 || chunks.length === 0) close();
+  return chunks;
+}
 
 /**
  * Digests one at a time from batches of lines; 'end' after the last. A
@@ -201,6 +240,7 @@ export async function planBuckets(
   const c = new Digests(committed, 'committed');
   const maxDirty = MAX_DIRTY_SHARE * 2 ** bits;
   const dirty: number[] = [];
+  const dirtyRows: number[] = [];
   let cleanRows = 0;
   // Both streams are read to their end, which leaves the connections reusable.
   let unbucketed = false;
@@ -221,14 +261,19 @@ export async function planBuckets(
       } else if (cd === 'end' || (wd !== 'end' && wd.bucket < cd.bucket)) {
         // Only the warehouse has rows here: all added.
         dirty.push((wd as Digest).bucket);
+        dirtyRows.push((wd as Digest).rows + (wd as Digest).tainted);
         advanceW = true;
       } else if (wd === 'end' || cd.bucket < wd.bucket) {
         // Only the committed state has rows here: all removed.
         dirty.push(cd.bucket);
+        dirtyRows.push(0);
         advanceC = true;
       } else {
         if (wd.tainted === 0 && cd.tainted === 0 && wd.rows === cd.rows && wd.sum === cd.sum) cleanRows += wd.rows;
-        else dirty.push(wd.bucket);
+        else {
+          dirty.push(wd.bucket);
+          dirtyRows.push(wd.rows + wd.tainted);
+        }
         advanceW = advanceC = true;
       }
       if (advanceW) {
@@ -242,7 +287,7 @@ export async function planBuckets(
     }
     tally.committedRows = c.rows;
     if (unbucketed || dirty.length > maxDirty) return null;
-    return { bits, dirty, cleanRows };
+    return { bits, dirty, dirtyRows, cleanRows };
   } finally {
     // After an error: ends both queries.
     await Promise.all([w.lines.close(), c.lines.close()]);

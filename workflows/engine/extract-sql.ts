@@ -27,7 +27,7 @@
  *   shared values  each key or match value that several rows share
  */
 import { RECORD_KEY_COLUMN, type TPlanPath } from '../compile/plan';
-import { KEY_BUCKET_BITS, sqlBucketOf, sqlKeyBucket, sqlRowDigest } from './buckets';
+import { KEY_BUCKET_BITS, sqlBucketOf, sqlKeyBucket, sqlRowDigest, type BucketChunk } from './buckets';
 import { createHash } from 'node:crypto';
 import { fieldsSignature, sqlCanonicalString, sqlCanonicalText, sqlContentHash } from './hash';
 import { dialectSql, type HashDialect } from './sql-dialect';
@@ -198,18 +198,19 @@ ${inner(dialect, path)}
 ${sharedJoins(dialect, path, ['key', 'match'], known)}`;
 }
 
-/** The buckets an incremental run merges (buckets.ts BucketPlan), or null for every row. */
-export type BucketFilter = { bits: number; dirty: readonly number[] } | null;
+/** The buckets one merge query of an incremental run reads (buckets.ts mergeChunks), or null for every row. */
+export type BucketFilter = BucketChunk | null;
 
-/** A `WHERE` over bf_f keeping rows with a NULL key or a key in one of the buckets. */
-function bucketWhere(dialect: HashDialect, filter: NonNullable<BucketFilter>): string {
+/** A `WHERE` over bf_f keeping rows with a key in one of the buckets, and with `nullKeys` rows with a NULL key. */
+function bucketWhere(dialect: HashDialect, filter: BucketChunk): string {
   const d = dialectSql(dialect);
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
-  if (filter.dirty.length === 0) return `${key} IS NULL`;
+  const nullKey = filter.nullKeys ? `${key} IS NULL` : null;
+  if (filter.dirty.length === 0) return nullKey ?? '1 = 0';
   const bucket = sqlBucketOf(sqlBucketOfKey(dialect, key), filter.bits);
   // As in payloadQuery: a VALUES list is hashed by DuckDB and PostgreSQL; MySQL binary-searches a constant IN list.
   const list = dialect === 'mysql' ? filter.dirty.join(', ') : `VALUES ${filter.dirty.map((b) => `(${b})`).join(', ')}`;
-  return `${key} IS NULL OR ${bucket} IN (${list})`;
+  return nullKey ? `${nullKey} OR ${bucket} IN (${list})` : `${bucket} IN (${list})`;
 }
 
 /**

@@ -25,11 +25,11 @@ import type { TPlanPath } from '../compile/plan';
 import { RECORD_KEY_COLUMN } from '../compile/plan';
 import { canonicalText, contentHash, encodeCanonical, fieldsSignature } from './hash';
 import type pg from 'pg';
-import { bucketBits, committedEstimate, keyBucket, planBuckets, rowDigest, type BucketPlan } from './buckets';
+import { bucketBits, committedEstimate, keyBucket, mergeChunks, planBuckets, rowDigest, type BucketChunk, type BucketPlan } from './buckets';
 import { discardSummary, holdForBuild, summaryDigests, takeSummary } from './bucket-summary';
 import { refreshDigests } from './commit';
 import { digestQuery, INLINE_SHARED_MAX, keysQuery, mergeQuery, nativeDigests, payloadQuery, sharedValuesQuery, typedRowsQuery, type KnownShared } from './extract-sql';
-import { committedDigests, committedState, mergeByKey, splitDigestToken, type MergedRow, type MergeTally } from './merge';
+import { CommittedChunks, committedDigests, committedState, mergeByKey, splitDigestToken, type CommittedRow, type MergedRow, type MergeTally } from './merge';
 import { dialectSql, isHashDialect, type HashDialect } from './sql-dialect';
 import { analyzeStaging, copyLines, copyText, createStaging, mergedRowsCopy, runRowsCopy, stagingTable } from './staging';
 import type { EngineDeps, LoadedTarget } from './target';
@@ -105,6 +105,8 @@ export type ExtractResult = {
    * (buckets.ts) only those of the buckets that differ. Null without a merge.
    */
   keyByKey: number | null;
+  /** How many merge queries read those rows from the warehouse (buckets.ts mergeChunks). Null without a merge. */
+  mergeQueries: number | null;
   /** The sync target's committed rows when the extract counted them (bucket digests), so diff need not count again. */
   committedRows: number | null;
 };
@@ -226,7 +228,7 @@ export async function extract(
     await analyzeStaging(client, t.runTargetId);
     // Hash-capable warehouses flag duplicates in the keys query itself.
     if (!hashInSql) await flagDuplicates(client, t.runTargetId);
-    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0, keyByKey: null, committedRows: firstSync ? 0 : null };
+    return { extracted: counter.rows, firstSync, labelled: first !== null, merged: false, unstagedUnchanged: 0, keyByKey: null, mergeQueries: null, committedRows: firstSync ? 0 : null };
   } finally {
     client.release();
   }
@@ -263,14 +265,23 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     // With a bucket plan few rows cross, so payloads come along and the rows
     // that changed need no second pass (fetchPayloads skips rows that have one).
     const payloads = buckets.plan !== null;
-    const warehouse = linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, buckets.plan, payloads), READ_BATCH);
     const digests = nativeDigests(dialect);
-    const merged = mergeByKey(
-      warehouse,
-      committedState(reader, t.syncTargetId, buckets.plan, digests),
-      { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests, payloads },
-      tally,
-    );
+    const opts = { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests, payloads };
+    // The differing buckets are merged a group at a time, so the warehouse's sort stays small at any row count.
+    const chunks = buckets.plan ? mergeChunks(buckets.plan, deps.mergeRowsPerQuery) : [null];
+    const mergeOf = (chunk: BucketChunk | null, committed: AsyncIterable<readonly CommittedRow[]>) =>
+      mergeByKey(linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, chunk, payloads), READ_BATCH), committed, opts, tally);
+    const merged = (async function* () {
+      const [first, ...more] = chunks;
+      if (more.length === 0) return yield* mergeOf(first ?? null, committedState(reader, t.syncTargetId, first ?? null, digests));
+      // Several chunks (so a bucket plan): the committed rows of all of them come in one read.
+      const committed = new CommittedChunks(reader, t.syncTargetId, chunks.filter((c) => c !== null), digests);
+      try {
+        for (const [i, chunk] of chunks.entries()) yield* mergeOf(chunk, committed.chunk(i));
+      } finally {
+        await committed.close();
+      }
+    })();
     let summaryHeld = buckets.summary;
     const lines = async function* () {
       for await (const { rows, stale } of merged) {
@@ -297,7 +308,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
       [t.runTargetId, t.syncTargetId],
     );
     const keyByKey = tally.extracted - (buckets.plan?.cleanRows ?? 0);
-    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey, committedRows: buckets.committedRows };
+    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey, mergeQueries: chunks.length, committedRows: buckets.committedRows };
   } catch (err) {
     failed = true;
     throw err;

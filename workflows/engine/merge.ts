@@ -20,7 +20,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { sqlBucketOf } from './buckets';
+import { sqlBucketOf, type BucketChunk } from './buckets';
 import { Cursor } from './cursor';
 import type { BucketFilter } from './extract-sql';
 import { EngineError } from './target';
@@ -293,6 +293,29 @@ export async function* copyOutLines(client: pg.PoolClient, sql: string): AsyncGe
 /** A SQL string literal (COPY takes no parameters). */
 export const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** sync_state's columns a merge reads, as committedLine parses them. */
+const committedColumns = (digests: boolean) =>
+  `content_hash, external_id, ${digests ? `key_bucket || '/' || coalesce(state_digest::text, '')` : 'NULL'}, record_key`;
+
+/** SQL keeping sync_state rows in the given buckets (COPY takes no parameters: the numbers are written in). */
+function inBuckets(bits: number, buckets: readonly number[]): string {
+  return `${sqlBucketOf('key_bucket', bits)} = ANY('{${buckets.map((b) => Math.trunc(b)).join(',')}}'::int[])`;
+}
+
+/**
+ * A committed row from a COPY line, the line's fields starting at `from`:
+ * hash <tab> external id (\N for NULL) <tab> digest <tab> key. The key may
+ * hold escaped tabs, so it goes last.
+ */
+function committedLine(l: string, from: number): CommittedRow {
+  const t1 = l.indexOf('\t', from);
+  const t2 = l.indexOf('\t', t1 + 1);
+  const t3 = l.indexOf('\t', t2 + 1);
+  const ext = l.slice(t1 + 1, t2);
+  const digest = l.slice(t2 + 1, t3);
+  return [unescapeCopyText(l.slice(t3 + 1)), l.slice(from, t1), ext === '\\N' ? null : unescapeCopyText(ext), digest === '\\N' ? null : digest];
+}
+
 /**
  * sync_state's keys, hashes and external ids for a target, in key byte order,
  * in batches; with `buckets`, only the rows in those buckets (buckets.ts); with
@@ -300,22 +323,65 @@ export const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
  * source without native digests does not need them).
  */
 export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null, digests = false): AsyncGenerator<CommittedRow[]> {
-  // COPY takes no parameters: the bucket numbers are integers written into the SQL.
-  const inBuckets = buckets ? ` AND ${sqlBucketOf('key_bucket', buckets.bits)} = ANY('{${buckets.dirty.map((b) => Math.trunc(b)).join(',')}}'::int[])` : '';
-  const sql = `COPY (SELECT content_hash, external_id, ${digests ? `key_bucket || '/' || coalesce(state_digest::text, '')` : 'NULL'}, record_key FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${inBuckets} ORDER BY record_key COLLATE "C") TO STDOUT`;
-  for await (const lines of copyOutLines(client, sql)) {
-    const batch: CommittedRow[] = new Array(lines.length);
-    for (let i = 0; i < lines.length; i++) {
-      // hash <tab> external id (\N for NULL) <tab> digest <tab> key: the key may hold escaped tabs, so it goes last.
-      const l = lines[i]!;
-      const t1 = l.indexOf('\t');
-      const t2 = l.indexOf('\t', t1 + 1);
-      const t3 = l.indexOf('\t', t2 + 1);
-      const ext = l.slice(t1 + 1, t2);
-      const digest = l.slice(t2 + 1, t3);
-      batch[i] = [unescapeCopyText(l.slice(t3 + 1)), l.slice(0, t1), ext === '\\N' ? null : unescapeCopyText(ext), digest === '\\N' ? null : digest];
+  const filter = buckets ? ` AND ${inBuckets(buckets.bits, buckets.dirty)}` : '';
+  const sql = `COPY (SELECT ${committedColumns(digests)} FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${filter} ORDER BY record_key COLLATE "C") TO STDOUT`;
+  for await (const lines of copyOutLines(client, sql)) yield lines.map((l) => committedLine(l, 0));
+}
+
+/**
+ * sync_state's rows for the buckets of several merge queries (buckets.ts
+ * mergeChunks), read in one pass over the target's rows, ordered by chunk and
+ * then by key: a read per chunk would scan them all once per chunk. `chunk(i)`
+ * streams chunk i's rows; chunks are read in order, each to its end.
+ */
+export class CommittedChunks {
+  private readonly lines: AsyncGenerator<string[]>;
+  private batch: string[] = [];
+  private at = 0;
+  private next = 0;
+
+  constructor(client: pg.PoolClient, syncTargetId: string, chunks: readonly BucketChunk[], digests: boolean) {
+    const bits = chunks[0]?.bits ?? 0;
+    if (chunks.some((c) => c.bits !== bits || c.dirty.length === 0)) throw new EngineError('merge: chunks of different bucket sizes, or an empty one — this is a bug; report it');
+    // width_bucket numbers a bucket by the chunk it falls in, from 1: each chunk is a run of ascending buckets.
+    const starts = `'{${chunks.map((c) => Math.trunc(c.dirty[0]!)).join(',')}}'::int[]`;
+    this.lines = copyOutLines(
+      client,
+      `COPY (SELECT width_bucket(${sqlBucketOf('key_bucket', bits)}, ${starts}), ${committedColumns(digests)} FROM sync_state
+       WHERE sync_target_id = ${sqlText(syncTargetId)} AND ${inBuckets(bits, chunks.flatMap((c) => c.dirty))}
+       ORDER BY 1, record_key COLLATE "C") TO STDOUT`,
+    );
+  }
+
+  async *chunk(i: number): AsyncGenerator<CommittedRow[]> {
+    if (i !== this.next) throw new EngineError(`merge: committed chunk ${i} read out of turn — this is a bug; report it`);
+    this.next++;
+    for (;;) {
+      if (this.at >= this.batch.length) {
+        const r = await this.lines.next();
+        if (r.done) return;
+        this.batch = r.value;
+        this.at = 0;
+        continue;
+      }
+      const rows: CommittedRow[] = [];
+      for (; this.at < this.batch.length; this.at++) {
+        const l = this.batch[this.at]!;
+        const tab = l.indexOf('\t');
+        const n = Number(l.slice(0, tab)) - 1;
+        if (n < i) throw new EngineError(`merge: committed rows of chunk ${n} came after chunk ${i} began — this is a bug; report it`);
+        if (n > i) break;
+        rows.push(committedLine(l, tab + 1));
+      }
+      if (rows.length) yield rows;
+      // The next chunk's rows begin.
+      if (this.at < this.batch.length) return;
     }
-    yield batch;
+  }
+
+  /** Ends the read (after the last chunk it has ended already). */
+  async close(): Promise<void> {
+    await this.lines.return(undefined);
   }
 }
 

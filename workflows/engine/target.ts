@@ -22,6 +22,8 @@ export type EngineDeps = {
    * switch it on.
    */
   verifySummaries?: boolean;
+  /** At most about this many warehouse rows in one merge query (buckets.ts MERGE_ROWS_PER_QUERY); the tests lower it. */
+  mergeRowsPerQuery?: number;
   /** Test-only switches (never set in production code paths). */
   testing?: { disableIntentLedger?: boolean };
 };

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bucketBits, KEY_BUCKET_BITS, keyBucket, planBuckets, rowDigest, sqlKeyBucket, sqlRowDigest } from '../../../workflows/engine/buckets';
+import { bucketBits, KEY_BUCKET_BITS, keyBucket, mergeChunks, planBuckets, rowDigest, sqlKeyBucket, sqlRowDigest } from '../../../workflows/engine/buckets';
 import { committedDigests } from '../../../workflows/engine/merge';
 import { MIGRATIONS_DIR } from '../../../prisma/migrate';
 import { testPool } from '../../helpers/db';
@@ -33,23 +33,24 @@ describe('planBuckets', () => {
       4,
     );
     // 0 agrees; 1 differs in sum, 2 in count; 3 holds an invalid row; 4 only committed; 5 only in the warehouse.
-    expect(plan).toEqual({ bits: 4, dirty: [1, 2, 3, 4, 5], cleanRows: 3 });
+    // dirtyRows: the warehouse's rows in each, valid and invalid.
+    expect(plan).toEqual({ bits: 4, dirty: [1, 2, 3, 4, 5], dirtyRows: [2, 4, 2, 0, 1], cleanRows: 3 });
   });
 
   it('agrees on everything: nothing to merge', async () => {
-    expect(await planBuckets(batches(['0:1:0:7', '1:1:0:8']), batches(['0:1:0:7', '1:1:0:8']), 1)).toEqual({ bits: 1, dirty: [], cleanRows: 2 });
+    expect(await planBuckets(batches(['0:1:0:7', '1:1:0:8']), batches(['0:1:0:7', '1:1:0:8']), 1)).toEqual({ bits: 1, dirty: [], dirtyRows: [], cleanRows: 2 });
   });
 
   it('gives up (merge every row) when more than half of the buckets differ', async () => {
     // 2 bits: 4 buckets, so 3 differing is too many and 2 is not.
     expect(await planBuckets(batches(['0:1:0:7', '1:1:0:8', '2:1:0:9', '3:1:0:1']), batches(['0:1:0:7', '1:1:0:0', '2:1:0:0', '3:1:0:0']), 2)).toBeNull();
-    expect(await planBuckets(batches(['0:1:0:7', '1:1:0:8', '2:1:0:9']), batches(['0:1:0:7', '1:1:0:0', '2:1:0:0']), 2)).toEqual({ bits: 2, dirty: [1, 2], cleanRows: 1 });
+    expect(await planBuckets(batches(['0:1:0:7', '1:1:0:8', '2:1:0:9']), batches(['0:1:0:7', '1:1:0:0', '2:1:0:0']), 2)).toEqual({ bits: 2, dirty: [1, 2], dirtyRows: [1, 1], cleanRows: 1 });
   });
 
   it('gives up when committed rows have no bucket, or when a committed row has no digest', async () => {
     expect(await planBuckets(batches(['0:1:0:7']), batches(['0:1:0:7', 'none:1:0:3']), 4)).toBeNull();
     // A missing row digest taints its bucket (committedDigests reports it).
-    expect(await planBuckets(batches(['0:1:0:7', '1:1:0:7']), batches(['0:1:1:7', '1:1:0:7']), 4)).toEqual({ bits: 4, dirty: [0], cleanRows: 1 });
+    expect(await planBuckets(batches(['0:1:0:7', '1:1:0:7']), batches(['0:1:1:7', '1:1:0:7']), 4)).toEqual({ bits: 4, dirty: [0], dirtyRows: [1], cleanRows: 1 });
   });
 
   it('counts the committed rows, tainted and unbucketed ones included, whatever the plan', async () => {
@@ -58,7 +59,7 @@ describe('planBuckets', () => {
     expect(await planBuckets(batches(['0:3:0:100']), batches(['0:3:1:100', '1:2:0:5'], ['none:4:4:0']), 4, tally)).toBeNull();
     expect(tally.committedRows).toBe(9);
     const plain = { committedRows: -1 };
-    expect(await planBuckets(batches(['0:3:0:100', '1:2:0:5']), batches(['0:3:0:100', '1:2:0:5']), 4, plain)).toEqual({ bits: 4, dirty: [], cleanRows: 5 });
+    expect(await planBuckets(batches(['0:3:0:100', '1:2:0:5']), batches(['0:3:0:100', '1:2:0:5']), 4, plain)).toEqual({ bits: 4, dirty: [], dirtyRows: [], cleanRows: 5 });
     expect(plain.committedRows).toBe(5);
   });
 
@@ -79,7 +80,7 @@ describe('planBuckets', () => {
     const oneByOne = (lines: string[]) => batches(...lines.map((l) => [l]));
     for (const [wb, cb] of [[batches(w), batches(c)], [oneByOne(w), oneByOne(c)], [batches(w.slice(0, 17), w.slice(17)), oneByOne(c)]] as const) {
       const tally = { committedRows: 0 };
-      expect(await planBuckets(wb, cb, 13, tally)).toEqual({ bits: 13, dirty, cleanRows: 2 * (5000 - dirty.length) });
+      expect(await planBuckets(wb, cb, 13, tally)).toEqual({ bits: 13, dirty, dirtyRows: dirty.map(() => 2), cleanRows: 2 * (5000 - dirty.length) });
       expect(tally.committedRows).toBe(10000);
     }
   });
@@ -89,6 +90,45 @@ describe('planBuckets', () => {
     expect(bucketBits(100)).toBe(4);
     expect(bucketBits(1_000_000)).toBe(17);
     expect(bucketBits(1e10)).toBe(KEY_BUCKET_BITS);
+  });
+});
+
+describe('mergeChunks', () => {
+  const plan = (dirty: number[], dirtyRows: number[]) => ({ bits: 6, dirty, dirtyRows, cleanRows: 0 });
+
+  it('groups consecutive buckets up to the row limit; only the first group reads NULL keys', () => {
+    expect(mergeChunks(plan([1, 4, 9, 12, 30], [40, 50, 30, 80, 5]), 100)).toEqual([
+      { bits: 6, dirty: [1, 4], nullKeys: true },
+      { bits: 6, dirty: [9], nullKeys: false },
+      { bits: 6, dirty: [12, 30], nullKeys: false },
+    ]);
+  });
+
+  it('gives a bucket with more rows than the limit a group of its own, and buckets with only committed rows cost nothing', () => {
+    expect(mergeChunks(plan([2, 3, 5, 7], [10, 250, 0, 95]), 100)).toEqual([
+      { bits: 6, dirty: [2], nullKeys: true },
+      { bits: 6, dirty: [3], nullKeys: false },
+      { bits: 6, dirty: [5, 7], nullKeys: false },
+    ]);
+  });
+
+  it('one group when all fit, and a group for the NULL-key rows when no bucket differs', () => {
+    expect(mergeChunks(plan([1, 2], [3, 4]))).toEqual([{ bits: 6, dirty: [1, 2], nullKeys: true }]);
+    expect(mergeChunks(plan([], []), 100)).toEqual([{ bits: 6, dirty: [], nullKeys: true }]);
+  });
+
+  it('covers every bucket once, in order, whatever the limit', () => {
+    const dirty = Array.from({ length: 500 }, (_, i) => i * 3);
+    const rows = dirty.map((b) => (b * 7919) % 23);
+    for (const limit of [1, 10, 57, 1000, 1e9]) {
+      const chunks = mergeChunks(plan(dirty, rows), limit);
+      expect(chunks.flatMap((c) => c.dirty)).toEqual(dirty);
+      expect(chunks.map((c) => c.nullKeys)).toEqual(chunks.map((_, i) => i === 0));
+      for (const c of chunks) {
+        const n = c.dirty.reduce((sum, b) => sum + rows[dirty.indexOf(b)]!, 0);
+        expect(c.dirty.length === 1 || n <= limit).toBe(true);
+      }
+    }
   });
 });
 

@@ -210,18 +210,22 @@ for (const warehouse of WAREHOUSES) {
       expect(rich.find((x) => x.key === '5')).toMatchObject({ flag: 'm', match: null });
     });
 
-    it('merge query with a bucket filter: the rows of those buckets and the NULL-key rows, nothing else', async () => {
+    it('merge query with a bucket filter: the rows of those buckets and, when asked, the NULL-key rows, nothing else', async () => {
       const bits = 3;
       const all = (await r.lines(mergeQuery(r.dialect, path))).map(parse);
       const bucketOf = (k: string) => bucketFor(k) >> (KEY_BUCKET_BITS - bits);
       const dirty = [...new Set(['1', '2', 'é'].map(bucketOf))].sort((a, b) => a - b);
-      const some = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty }))).map(parse);
+      const some = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty, nullKeys: true }))).map(parse);
       // Rows sharing a key come in either order.
       const canonical = (rows: typeof all) => rows.map((x) => `${x.key}:${x.flag}:${x.hash}:${x.digest}`).sort();
       expect(canonical(some)).toEqual(canonical(all.filter((x) => x.flag === 'k' || dirty.includes(bucketOf(x.key)))));
       expect(some.map((x) => x.key)).toEqual(expect.arrayContaining(['1', '2', '2', 'é']));
-      const none = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [] }))).map(parse);
+      expect(some.filter((x) => x.flag === 'k')).toHaveLength(1);
+      const keyed = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty, nullKeys: false }))).map(parse);
+      expect(canonical(keyed)).toEqual(canonical(some.filter((x) => x.flag !== 'k')));
+      const none = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [], nullKeys: true }))).map(parse);
       expect(none.map((x) => x.flag)).toEqual(['k']);
+      expect(await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [], nullKeys: false }))).toEqual([]);
     });
 
     it('payload query: only the requested keys, with the same hash and row digest', async () => {

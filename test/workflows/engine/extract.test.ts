@@ -153,12 +153,14 @@ for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
     const compared = (few: number, all: number) => (source.digestsFirst ? few : all);
     let deps: EngineDeps;
     let pipelineId: string;
+    /** runOnce's default deps (the suite's), read when it is called. */
+    const engineDeps = () => deps;
     /** The workspace and connections the pipelines run with. */
     let ids: { workspaceId: string; sourceId: string; sinkId: string };
     const sql = (statements: string[]) => source.sql(statements);
 
     /** One run through the engine's phases; returns the extract's result, the labels staged and the final counts. */
-    async function runOnce(id = pipelineId) {
+    async function runOnce(id = pipelineId, deps = engineDeps()) {
       const pinned = await pin(deps, { runId: `run_${randomUUID()}`, pipelineId: id, trigger: 'test' });
       if (!pinned.ok) throw new Error(pinned.reason);
       const t = await loadTarget(deps, pinned.targets[0]!.runTargetId);
@@ -342,6 +344,58 @@ for (const source of [duckdbSource(), postgresSource(), mysqlSource()]) {
       const r = await runOnce();
       expect(r.counts).toMatchObject({ queried: ROWS, invalid: 2, unchanged: ROWS - 2, added: 0, changed: 0, removed: 0 });
       expect(r.ex.keyByKey).toBeLessThanOrEqual(compared(ROWS / 20, ROWS));
+    });
+
+    it('the differing buckets merged a few rows per warehouse query label the same rows, and NULL-key rows are reported once', async () => {
+      // Its own pipeline over the same table, with NULL keys for some rows: only the first merge query reads them.
+      const key = `CASE WHEN id % 997 = 0 THEN NULL ELSE CAST(id AS ${source.textType}) END`;
+      const { pipeline } = await createPipelineWithPlan(deps.db, ids.workspaceId, () => [
+        {
+          id: 'dest',
+          source: { connectionId: ids.sourceId, dialect: source.connector },
+          sql: `SELECT ${key} AS ${source.keyColumn}, email, score FROM people`,
+          fields: FIELDS.map((f) => ({ ...f })),
+          matchField: 'email',
+          destination: { connectionId: ids.sinkId, connector: 'noop-sink', object: 'records', mode: 'mirror', options: {} },
+        },
+      ]);
+      const first = await runOnce(pipeline.id);
+      // The NULL keys, and the two rows the test above gave one email.
+      const invalid = Math.floor(ROWS / 997) + 2;
+      expect(first.counts).toMatchObject({ queried: ROWS, invalid });
+      await sql([
+        `UPDATE people SET score = score + 1 WHERE id IN (11, 12, 13, 1001, 1002, 2500, 3001)`,
+        `DELETE FROM people WHERE id IN (20, 3500)`,
+        `INSERT INTO people VALUES (${ROWS + 3}, 'new3@example.com', 3.0)`,
+      ]);
+      // Two rows a query: with digests each differing bucket (about 8 rows) is a query of its own.
+      const r = await runOnce(pipeline.id, { ...deps, mergeRowsPerQuery: 2 });
+      expect(r.labels).toEqual([
+        `added:${ROWS + 3}`,
+        ...['1001', '1002', '11', '12', '13', '2500', '3001'].map((k) => `changed:${k}`),
+        'removed:20',
+        'removed:3500',
+      ]);
+      // ROWS - 1 rows now, and the two removed ones; the NULL-key rows counted once.
+      expect(r.counts).toMatchObject({ queried: ROWS + 1, invalid, unchanged: ROWS + 1 - invalid - 10, added: 1, changed: 7, removed: 2, accepted: 10 });
+      if (source.digestsFirst) {
+        expect(r.ex.mergeQueries).toBeGreaterThanOrEqual(8);
+        expect(r.ex.keyByKey).toBeLessThan(ROWS / 20);
+      } else {
+        // Without bucket digests one query reads every row.
+        expect(r.ex.mergeQueries).toBe(1);
+      }
+      // The committed state is in step: the next run, in one query, finds nothing to do.
+      const again = await runOnce(pipeline.id);
+      expect(again.labels).toEqual([]);
+      expect(again.counts).toMatchObject({ queried: ROWS - 1, invalid, unchanged: ROWS - 1 - invalid, added: 0, changed: 0, removed: 0 });
+      if (source.digestsFirst) expect(again.ex.mergeQueries).toBe(1);
+      // The table as it was, for the tests below.
+      await sql([
+        `UPDATE people SET score = round(id * 1.5, 2) WHERE id IN (11, 12, 13, 1001, 1002, 2500, 3001)`,
+        `DELETE FROM people WHERE id = ${ROWS + 3}`,
+        `INSERT INTO people VALUES (20, 'user20@example.com', 30.0), (3500, 'user3500@example.com', 5250.0)`,
+      ]);
     });
 
     it('holds mirror deletes when fewer than half of the committed rows come back, counting committed rows once', async () => {
