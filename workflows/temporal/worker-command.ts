@@ -25,9 +25,17 @@
  *   in-process profiles put a first sync's delivery 10–25% slower than with
  *   the 16 MB default, for peaks ~40 MB lower.
  *
- * WORKER_ENV: MALLOC_ARENA_MAX=2 stops glibc from keeping one malloc arena per
- * thread (DuckDB's, libuv's, Temporal's core): memory freed in one arena is not
- * reused by another, so a busy worker's native memory would ratchet up.
+ * WORKER_ENV:
+ * - MALLOC_ARENA_MAX=2 stops glibc from keeping one malloc arena per thread
+ *   (DuckDB's, libuv's, Temporal's core): memory freed in one arena is not
+ *   reused by another, so a busy worker's native memory would ratchet up.
+ * - DUCKDB_JE_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 has DuckDB's own
+ *   allocator (a jemalloc built into libduckdb, used by DuckDB sources only)
+ *   hand freed pages back at once instead of keeping them for reuse. A trade:
+ *   at 5M rows and a 64 MB memoryLimit one aggregation then raises the
+ *   resident set by 65–70 MB instead of 77–107, and the worker's peak at 1M
+ *   rows is ~20 MB lower (282–307 against 310–323 MB), while a first sync's
+ *   extract takes ~25% longer (docs/performance.md).
  *
  * Source maps are written beside worker.mjs but not loaded: Node's
  * --enable-source-maps would parse them at start-up and keep them (~20 MB).
@@ -41,7 +49,7 @@ import { build } from 'esbuild';
 import { WORKFLOW_BUNDLE_FILE, writeWorkflowBundle } from './worker';
 
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=4', '--liftoff-only'] as const;
-const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+const WORKER_ENV = { MALLOC_ARENA_MAX: '2', DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:0,muzzy_decay_ms:0' } as const;
 
 /** How to start a built worker: `spawn(process.execPath, argv, { env: { ...yourEnv, ...env } })`. */
 export type WorkerCommand = { argv: string[]; env: Record<string, string> };
