@@ -33,7 +33,7 @@
  *   allocator (a jemalloc built into libduckdb, used by DuckDB sources only)
  *   hand freed pages back at once instead of keeping them for reuse. A trade:
  *   at 5M rows and a 64 MB memoryLimit one aggregation then raises the
- *   resident set by 65–70 MB instead of 77–107, and the worker's peak at 1M
+ *   resident set by 65–70 MB instead of 81–107, and the worker's peak at 1M
  *   rows is ~20 MB lower (282–307 against 310–323 MB), while a first sync's
  *   extract takes ~25% longer (docs/performance.md).
  *
