@@ -272,10 +272,10 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     const mergeOf = (chunk: BucketChunk | null, committed: AsyncIterable<readonly CommittedRow[]>) =>
       mergeByKey(linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, chunk, payloads), READ_BATCH), committed, opts, tally);
     const merged = (async function* () {
-      const [first, ...more] = chunks;
-      if (more.length === 0) return yield* mergeOf(first ?? null, committedState(reader, t.syncTargetId, first ?? null, digests));
-      // Several chunks (so a bucket plan): the committed rows of all of them come in one read.
-      const committed = new CommittedChunks(reader, t.syncTargetId, chunks.filter((c) => c !== null), digests);
+      const planned = chunks.filter((c) => c !== null);
+      if (planned.length === 0) return yield* mergeOf(null, committedState(reader, t.syncTargetId, digests));
+      // A bucket plan: the committed rows of every chunk come in one read.
+      const committed = new CommittedChunks(reader, t.syncTargetId, planned, digests);
       try {
         for (const [i, chunk] of chunks.entries()) yield* mergeOf(chunk, committed.chunk(i));
       } finally {

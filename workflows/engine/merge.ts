@@ -22,7 +22,6 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { sqlBucketOf, type BucketChunk } from './buckets';
 import { Cursor } from './cursor';
-import type { BucketFilter } from './extract-sql';
 import { EngineError } from './target';
 
 export type InvalidReason = 'null_key' | 'null_match' | 'duplicate_key' | 'duplicate_match';
@@ -317,22 +316,28 @@ function committedLine(l: string, from: number): CommittedRow {
 }
 
 /**
- * sync_state's keys, hashes and external ids for a target, in key byte order,
- * in batches; with `buckets`, only the rows in those buckets (buckets.ts); with
- * `digests`, the row digests too (else null: a merge over every row of a
- * source without native digests does not need them).
+ * Every sync_state key, hash and external id of a target, in key byte order,
+ * in batches; with `digests`, the row digests too (else null: a merge over
+ * every row of a source without native digests does not need them). The
+ * primary key gives the order. Rows of some buckets only come from
+ * CommittedChunks.
  */
-export async function* committedState(client: pg.PoolClient, syncTargetId: string, buckets: BucketFilter = null, digests = false): AsyncGenerator<CommittedRow[]> {
-  const filter = buckets ? ` AND ${inBuckets(buckets.bits, buckets.dirty)}` : '';
-  const sql = `COPY (SELECT ${committedColumns(digests)} FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)}${filter} ORDER BY record_key COLLATE "C") TO STDOUT`;
+export async function* committedState(client: pg.PoolClient, syncTargetId: string, digests = false): AsyncGenerator<CommittedRow[]> {
+  const sql = `COPY (SELECT ${committedColumns(digests)} FROM sync_state WHERE sync_target_id = ${sqlText(syncTargetId)} ORDER BY record_key COLLATE "C") TO STDOUT`;
   for await (const lines of copyOutLines(client, sql)) yield lines.map((l) => committedLine(l, 0));
 }
 
 /**
- * sync_state's rows for the buckets of several merge queries (buckets.ts
+ * sync_state's rows for the buckets of one or more merge queries (buckets.ts
  * mergeChunks), read in one pass over the target's rows, ordered by chunk and
  * then by key: a read per chunk would scan them all once per chunk. `chunk(i)`
  * streams chunk i's rows; chunks are read in order, each to its end.
+ *
+ * Ordering by chunk first also keeps PostgreSQL off the primary key. It cannot
+ * estimate the bucket filter (an expression without statistics), takes it to
+ * keep every row, and would walk the whole index to save a sort, fetching each
+ * row from the table. A sequential scan that sorts what the filter keeps took
+ * about half as long (0.53–0.60 s against 1.0–1.3 s for ~81,000 of 1M rows).
  */
 export class CommittedChunks {
   private readonly lines: AsyncGenerator<string[]>;
@@ -342,7 +347,13 @@ export class CommittedChunks {
 
   constructor(client: pg.PoolClient, syncTargetId: string, chunks: readonly BucketChunk[], digests: boolean) {
     const bits = chunks[0]?.bits ?? 0;
-    if (chunks.some((c) => c.bits !== bits || c.dirty.length === 0)) throw new EngineError('merge: chunks of different bucket sizes, or an empty one — this is a bug; report it');
+    if (chunks.some((c) => c.bits !== bits)) throw new EngineError('merge: chunks of different bucket sizes — this is a bug; report it');
+    // Every bucket agrees (mergeChunks' one chunk is then empty, for the NULL keys): no committed row to read.
+    if (chunks.every((c) => c.dirty.length === 0)) {
+      this.lines = (async function* () {})();
+      return;
+    }
+    if (chunks.some((c) => c.dirty.length === 0)) throw new EngineError('merge: an empty chunk among others — this is a bug; report it');
     // width_bucket numbers a bucket by the chunk it falls in, from 1: each chunk is a run of ascending buckets.
     const starts = `'{${chunks.map((c) => Math.trunc(c.dirty[0]!)).join(',')}}'::int[]`;
     this.lines = copyOutLines(
