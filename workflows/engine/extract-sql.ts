@@ -192,7 +192,7 @@ function rowFields(dialect: HashDialect): string[] {
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean, known: KnownShared = FIND_SHARED): string {
   const d = dialectSql(dialect);
   const cols = [validity(d, known), d.literal(','), ...rowFields(dialect), d.literal(','), withPayload ? csv(d, 'bf_c') : d.literal('')];
-  return `SELECT ${d.concat(cols)} AS l FROM (
+  return `SELECT ${d.concatNonNull(cols)} AS l FROM (
 ${inner(dialect, path)}
 ) bf_i
 ${sharedJoins(dialect, path, ['key', 'match'], known)}`;
@@ -223,7 +223,8 @@ export function digestQuery(dialect: HashDialect, path: TPlanPath, bits: number,
   const known: KnownShared = { key: [], match: knownMatches };
   const valid = `bf_m IS NOT NULL AND NOT (${isShared(d, 'match', known)})`;
   const text = (e: string) => `CAST(${e} AS ${d.textType})`;
-  return `SELECT ${d.concat([text('bf_g.b'), d.literal(':'), text('bf_g.n'), d.literal(':'), text('bf_g.t'), d.literal(':'), text('bf_g.s')])} AS l FROM (
+  // b is never NULL (rows with a NULL key are left out), nor are the sums.
+  return `SELECT ${d.concatNonNull([text('bf_g.b'), d.literal(':'), text('bf_g.n'), d.literal(':'), text('bf_g.t'), d.literal(':'), text('bf_g.s')])} AS l FROM (
 SELECT ${sqlBucketOf(sqlBucketOfKey(dialect, 'bf_k'), bits)} AS b,
   sum(CASE WHEN ${valid} THEN 1 ELSE 0 END) AS n,
   sum(CASE WHEN ${valid} THEN 0 ELSE 1 END) AS t,
@@ -273,7 +274,7 @@ export function mergeQuery(
     : [];
   const tab = d.literal('\t');
   const withPayload = payloads ? [escapeTabs(d, 'bf_m'), tab, escapeTabs(d, 'bf_c'), tab] : [];
-  return `SELECT ${d.concat([flag, 'bf_h', ...digest, d.literal(':'), ...withPayload, d.coalesce('bf_k', d.literal(''))])} AS l FROM (
+  return `SELECT ${d.concatNonNull([flag, 'bf_h', ...digest, d.literal(':'), ...withPayload, d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path, source)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
@@ -302,7 +303,7 @@ export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readon
     dialect === 'mysql'
       ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${key} IN (${keys.map((k) => d.literal(k)).join(', ')})) bf_p`
       : `(SELECT bf_f.* FROM (${path.sql}) bf_f JOIN (VALUES ${keys.map((k) => `(${d.literal(k)})`).join(', ')}) AS bf_keys(k) ON ${key} = bf_keys.k) bf_p`;
-  return `SELECT ${d.concat(cols)} AS l FROM (
+  return `SELECT ${d.concatNonNull(cols)} AS l FROM (
 ${inner(dialect, path, filtered)}
 ) bf_i`;
 }

@@ -282,12 +282,14 @@ export function sqlCanonicalString(dialect: HashDialect, fields: readonly { type
     const escaped = FREE_TEXT.has(f.type) ? d.escapeField(text) : text;
     return d.coalesce(escaped, d.literal(NULL_MARK));
   });
-  return d.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [d.literal(FIELD_SEPARATOR), p])));
+  // Every part is COALESCEd or a literal.
+  return d.concatNonNull(parts.flatMap((p, i) => (i === 0 ? [p] : [d.literal(FIELD_SEPARATOR), p])));
 }
 
 const FREE_TEXT = new Set<FieldType>(['string', 'json', 'string_array']);
 
 export function sqlContentHash(dialect: HashDialect, signature: string, canonicalExpr: string): string {
   const d = dialectSql(dialect);
-  return d.md5(d.concat([d.literal(`${signature}\n`), canonicalExpr]));
+  // The canonical string is never NULL (sqlCanonicalString).
+  return d.md5(d.concatNonNull([d.literal(`${signature}\n`), canonicalExpr]));
 }

@@ -15,7 +15,18 @@ export function isHashDialect(d: string): d is HashDialect {
 export type DialectSql = {
   literal(s: string): string;
   ident(name: string): string;
+  /** Concatenation; NULL when any part is NULL. */
   concat(parts: string[]): string;
+  /**
+   * Concatenation of parts that are never NULL (each a literal or wrapped in
+   * a COALESCE), in the dialect's cheapest form. In DuckDB that is one
+   * concat() call: each `||` builds an intermediate string vector per chunk,
+   * and a canonical text of eight fields built with `||` took 4× as long
+   * (1.31 against 0.32 s for 1M rows) once freed pages go back to the system
+   * at once (worker-command.ts WORKER_ENV). concat() skips NULLs where `||`
+   * yields NULL, hence the contract.
+   */
+  concatNonNull(parts: string[]): string;
   coalesce(a: string, b: string): string;
   replace(expr: string, from: string, to: string): string;
   md5(expr: string): string;
@@ -108,6 +119,7 @@ const duckdb: DialectSql = {
   literal: standardLiteral,
   ident: doubleQuoted,
   concat: (parts) => `(${parts.join(' || ')})`,
+  concatNonNull: (parts) => `concat(${parts.join(', ')})`,
   coalesce: (a, b) => `COALESCE(${a}, ${b})`,
   replace: (e, from, to) => `replace(${e}, ${standardLiteral(from)}, ${standardLiteral(to)})`,
   md5: (e) => `md5(${e})`,
@@ -194,6 +206,8 @@ const postgres: DialectSql = {
   literal: standardLiteral,
   ident: doubleQuoted,
   concat: (parts) => `(${parts.join(' || ')})`,
+  // PostgreSQL's concat() is variadic "any" and looks up each argument's output function: `||` stays.
+  concatNonNull: (parts) => `(${parts.join(' || ')})`,
   coalesce: (a, b) => `COALESCE(${a}, ${b})`,
   replace: (e, from, to) => `replace(${e}, ${standardLiteral(from)}, ${standardLiteral(to)})`,
   md5: (e) => `md5(${e})`,
@@ -252,6 +266,7 @@ const mysql: DialectSql = {
   literal: mysqlLiteral,
   ident: (name) => `\`${name.replace(/`/g, '``')}\``,
   concat: (parts) => `CONCAT(${parts.join(', ')})`,
+  concatNonNull: (parts) => `CONCAT(${parts.join(', ')})`,
   coalesce: (a, b) => `COALESCE(${a}, ${b})`,
   replace: (e, from, to) => `REPLACE(${e}, ${mysqlLiteral(from)}, ${mysqlLiteral(to)})`,
   md5: (e) => `MD5(${e})`,
