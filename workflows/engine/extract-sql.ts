@@ -37,11 +37,6 @@ function numberField(d: ReturnType<typeof dialectSql>, expr: string): string {
   return d.coalesce(`CAST(${expr} AS ${d.textType})`, d.literal(''));
 }
 
-function csv(d: ReturnType<typeof dialectSql>, expr: string): string {
-  // NULL → empty unquoted field, which COPY … (FORMAT csv) reads as NULL.
-  return d.coalesce(d.concat([d.literal('"'), d.replace(expr, '"', '""'), d.literal('"')]), d.literal(''));
-}
-
 /** `source` replaces the path's rows (the payload query passes them pre-filtered by key). */
 function inner(dialect: HashDialect, path: TPlanPath, source = `(${path.sql}) bf_p`): string {
   const d = dialectSql(dialect);
@@ -177,7 +172,7 @@ function sharedJoins(dialect: HashDialect, path: TPlanPath, which: readonly ('ke
 function rowFields(dialect: HashDialect): string[] {
   const d = dialectSql(dialect);
   const comma = d.literal(',');
-  return [csv(d, 'bf_k'), comma, csv(d, 'bf_m'), comma, 'bf_h', comma, numberField(d, sqlBucketOfKey(dialect, 'bf_k')), comma, numberField(d, rowDigestOf(dialect))];
+  return [d.csvField('bf_k'), comma, d.csvField('bf_m'), comma, 'bf_h', comma, numberField(d, sqlBucketOfKey(dialect, 'bf_k')), comma, numberField(d, rowDigestOf(dialect))];
 }
 
 /**
@@ -191,7 +186,7 @@ function rowFields(dialect: HashDialect): string[] {
  */
 export function keysQuery(dialect: HashDialect, path: TPlanPath, withPayload: boolean, known: KnownShared = FIND_SHARED): string {
   const d = dialectSql(dialect);
-  const cols = [validity(d, known), d.literal(','), ...rowFields(dialect), d.literal(','), withPayload ? csv(d, 'bf_c') : d.literal('')];
+  const cols = [validity(d, known), d.literal(','), ...rowFields(dialect), d.literal(','), withPayload ? d.csvField('bf_c') : d.literal('')];
   return `SELECT ${d.concatNonNull(cols)} AS l FROM (
 ${inner(dialect, path)}
 ) bf_i
@@ -251,7 +246,7 @@ ORDER BY bf_g.b`;
  * With `buckets`, only rows with a NULL key or a key in those buckets: the
  * filter applies before the warehouse encodes and hashes the rows.
  * With `payloads`, each line also carries the match value and the canonical
- * payload, escaped (escapeTabs), before the key:
+ * payload, escaped (DialectSql.copyTextField), before the key:
  * `<flag><hash>[:<digest>]:<match>\t<payload>\t<key>`. The merge stages them
  * with the rows that changed, so no second pass fetches them; worth it when
  * the buckets leave few rows to ship.
@@ -273,20 +268,12 @@ export function mergeQuery(
     ? [d.literal(':'), d.coalesce(d.concat([`CAST(${sqlBucketOfKey(dialect, 'bf_k')} AS ${d.textType})`, d.literal('/'), `CAST(bf_d AS ${d.textType})`]), d.literal(''))]
     : [];
   const tab = d.literal('\t');
-  const withPayload = payloads ? [escapeTabs(d, 'bf_m'), tab, escapeTabs(d, 'bf_c'), tab] : [];
+  const withPayload = payloads ? [d.copyTextField('bf_m'), tab, d.copyTextField('bf_c'), tab] : [];
   return `SELECT ${d.concatNonNull([flag, 'bf_h', ...digest, d.literal(':'), ...withPayload, d.coalesce('bf_k', d.literal(''))])} AS l FROM (
 ${inner(dialect, path, source)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
 ORDER BY ${d.byteOrder('bf_k')}`;
-}
-
-/**
- * `\` → `\\` and a tab → `\t`, NULL → `\N`: a field of PostgreSQL's COPY text
- * format that holds no tab (merge.ts reads it back as it reads COPY's output).
- */
-function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
-  return d.coalesce(d.replace(d.replace(expr, '\\', '\\\\'), '\t', '\\t'), d.literal('\\N'));
 }
 
 /**
@@ -296,7 +283,7 @@ function escapeTabs(d: ReturnType<typeof dialectSql>, expr: string): string {
  */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
-  const cols = [...rowFields(dialect), d.literal(','), csv(d, 'bf_c')];
+  const cols = [...rowFields(dialect), d.literal(','), d.csvField('bf_c')];
   // Keys filter the rows first, so the warehouse encodes and hashes only those.
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   const filtered =

@@ -41,6 +41,17 @@ export type DialectSql = {
   textType: string;
   /** hash.ts field escaping (`\` → `\\`, `|` → `\|`) of a text expression. */
   escapeField(expr: string): string;
+  /**
+   * A field of COPY's CSV format for a text expression: NULL → '' (an empty
+   * unquoted field, which COPY reads as NULL), else the text in double quotes
+   * with its quotes doubled.
+   */
+  csvField(expr: string): string;
+  /**
+   * A field of COPY's text format that holds no tab (merge.ts reads it back
+   * as it reads COPY's output): `\` → `\\`, a tab → `\t`, NULL → `\N`.
+   */
+  copyTextField(expr: string): string;
   /** The non-negative integer a text of at most 15 lowercase hex digits spells (buckets.ts). */
   hexToInt(expr: string, digits: number): string;
   /**
@@ -139,6 +150,14 @@ const duckdb: DialectSql = {
   // Most values need no escaping: two substring tests are far cheaper than two
   // replaces, and than a regular expression (1M emails: 17 against 66 ms).
   escapeField: (e) => `CASE WHEN contains(${e}, '|') OR contains(${e}, '\\') THEN replace(replace(${e}, '\\', '\\\\'), '|', '\\|') ELSE ${e} END`,
+  // replace() copies every string; most texts hold no quote, so they skip it.
+  csvField: (e) => `CASE WHEN ${e} IS NULL THEN '' WHEN contains(${e}, '"') THEN concat('"', replace(${e}, '"', '""'), '"') ELSE concat('"', ${e}, '"') END`,
+  copyTextField: (e) => {
+    const [bs, tab] = [standardLiteral('\\'), standardLiteral('\t')];
+    const escaped = `replace(replace(${e}, ${bs}, ${standardLiteral('\\\\')}), ${tab}, ${standardLiteral('\\t')})`;
+    // As csvField: most texts hold neither character and skip the copies.
+    return `CASE WHEN ${e} IS NULL THEN ${standardLiteral('\\N')} WHEN contains(${e}, ${bs}) OR contains(${e}, ${tab}) THEN ${escaped} ELSE ${e} END`;
+  },
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':
@@ -235,6 +254,9 @@ const postgres: DialectSql = {
   // the scan: 270–380 against 440–485 ms).
   keyHash: (salt, e) => `(hashtextextended(CAST(${e} AS TEXT) COLLATE "C", ${saltSeed(salt)}) & ${LOW_60_BITS})`,
   escapeField: (e) => `replace(replace(${e}, '\\', '\\\\'), '|', '\\|')`,
+  csvField: (e) => `COALESCE(('"' || replace(${e}, '"', '""') || '"'), '')`,
+  copyTextField: (e) =>
+    `COALESCE(replace(replace(${e}, ${standardLiteral('\\')}, ${standardLiteral('\\\\')}), ${standardLiteral('\t')}, ${standardLiteral('\\t')}), ${standardLiteral('\\N')})`,
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':
@@ -278,6 +300,9 @@ const mysql: DialectSql = {
   digestsFirst: false,
   concurrentReads: false,
   escapeField: (e) => `REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), '|', ${mysqlLiteral('\\|')})`,
+  csvField: (e) => `COALESCE(CONCAT('"', REPLACE(${e}, '"', '""'), '"'), '')`,
+  copyTextField: (e) =>
+    `COALESCE(REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), ${mysqlLiteral('\t')}, ${mysqlLiteral('\\t')}), ${mysqlLiteral('\\N')})`,
   canonicalText(type, e, scale) {
     switch (type) {
       case 'string':
