@@ -34,8 +34,14 @@
  *   hand freed pages back at once instead of keeping them for reuse. A trade:
  *   at 5M rows and a 64 MB memoryLimit one aggregation then raises the
  *   resident set by 65–70 MB instead of 81–107, and the worker's peak at 1M
- *   rows is ~20 MB lower (282–307 against 310–323 MB), while a first sync's
- *   extract takes ~25% longer (docs/performance.md).
+ *   rows is ~20–30 MB lower (282–307 against 310–323 MB on an Intel Xeon host,
+ *   283–290 against 312–327 on an AMD EPYC one). The cost is that every
+ *   allocation after a free faults fresh pages in: on the Intel host a first
+ *   sync's extract took ~25% longer; on the AMD host the incremental run took
+ *   3.84–4.02 s against 2.72–2.77 before the extract SQL built its strings with
+ *   fewer allocations (DialectSql.concatNonNull), 3.34–3.58 s after. A 1 MB
+ *   oversize_threshold instead kept the speed, but the peak grew 16% from 1M to
+ *   5M rows against 12% (docs/performance.md).
  *
  * Source maps are written beside worker.mjs but not loaded: Node's
  * --enable-source-maps would parse them at start-up and keep them (~20 MB).
