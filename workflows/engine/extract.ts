@@ -268,14 +268,14 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
     const digests = nativeDigests(dialect);
     const opts = { detectChanges: mode !== 'insert', detectRemovals: mode === 'mirror' || mode === 'add_remove', digests, payloads };
     // The differing buckets are merged a group at a time, so the warehouse's sort stays small at any row count.
-    const chunks = buckets.plan ? mergeChunks(buckets.plan, deps.mergeRowsPerQuery) : [null];
+    const chunks = buckets.plan ? mergeChunks(buckets.plan, deps.mergeRowsPerQuery) : null;
     const mergeOf = (chunk: BucketChunk | null, committed: AsyncIterable<readonly CommittedRow[]>) =>
       mergeByKey(linesOf(t.source, mergeQuery(dialect, t.path, knownMatches, chunk, payloads), READ_BATCH), committed, opts, tally);
     const merged = (async function* () {
-      const planned = chunks.filter((c) => c !== null);
-      if (planned.length === 0) return yield* mergeOf(null, committedState(reader, t.syncTargetId, digests));
-      // A bucket plan: the committed rows of every chunk come in one read.
-      const committed = new CommittedChunks(reader, t.syncTargetId, planned, digests);
+      // Without a bucket plan every row is merged, in one query.
+      if (!chunks) return yield* mergeOf(null, committedState(reader, t.syncTargetId, digests));
+      // The committed rows of every chunk come in one read.
+      const committed = new CommittedChunks(reader, t.syncTargetId, chunks, digests);
       try {
         for (const [i, chunk] of chunks.entries()) yield* mergeOf(chunk, committed.chunk(i));
       } finally {
@@ -308,7 +308,7 @@ async function mergeExtract(deps: EngineDeps, t: LoadedTarget, dialect: HashDial
       [t.runTargetId, t.syncTargetId],
     );
     const keyByKey = tally.extracted - (buckets.plan?.cleanRows ?? 0);
-    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey, mergeQueries: chunks.length, committedRows: buckets.committedRows };
+    return { extracted: tally.extracted, firstSync: false, labelled: true, merged: true, unstagedUnchanged: tally.unchanged, keyByKey, mergeQueries: chunks?.length ?? 1, committedRows: buckets.committedRows };
   } catch (err) {
     failed = true;
     throw err;
