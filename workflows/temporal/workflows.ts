@@ -8,9 +8,10 @@
  *         → [mirror safety: wait for confirmation] → finalize
  *       → finalize run
  *
- * Each execution schedules at most `batchesPerExecution` batches, then
- * continues as new with its cursors, so every execution's history is bounded
- * by the same number whatever the row count. The workflow id is the run id.
+ * Each execution schedules the same number of deliver activities (budget.ts),
+ * then continues as new with its cursors, so every execution's history is
+ * bounded by the same number whatever the row count. The workflow id is the
+ * run id.
  *
  * Signals: cancel, pause, resume, confirmDeletes, skipDeletes. Query: progress.
  */
@@ -21,11 +22,13 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from './activities';
+import { deliveryBudget } from './budget';
 
 export type SyncSettings = {
   /** Batches in flight per destination path. */
@@ -33,10 +36,11 @@ export type SyncSettings = {
   /**
    * Rows per execution before continue-as-new (default 100,000): the batch
    * budget is this divided by the batch size, so history stays bounded for any
-   * row count and any destination batch size.
+   * row count and any destination batch size. Long runs grow it, and their
+   * activities with it (budget.ts).
    */
   rowsPerExecution?: number;
-  /** Overrides the budget derived from rowsPerExecution. */
+  /** Overrides the budget derived from rowsPerExecution; long runs then do not grow it. */
   batchesPerExecution?: number;
   heartbeatTimeoutMs?: number;
   /** How long held mirror deletes wait for a decision. */
@@ -45,7 +49,7 @@ export type SyncSettings = {
   maxAttempts?: number;
   /** Smaller batches than the destination allows (tuning and tests). */
   maxBatchSize?: number;
-  /** Batches per deliver activity (default: about 40,000 rows, at most 8 batches). */
+  /** Batches per deliver activity (default: about 40,000 rows, at most 8 batches, more in long runs: budget.ts). */
   batchesPerActivity?: number;
 };
 
@@ -110,8 +114,8 @@ export type SyncProgress = {
 
 export type SyncResult = { runId: string; status: string; executions: number };
 
-const GROUP_ROWS = 40_000;
-const MAX_GROUP = 8;
+/** Patch id (Temporal versioning) of the budget that grows with a run's size. */
+const GROWN_BUDGET = 'delivery-budget-grows';
 
 export const cancelSignal = defineSignal('cancel');
 export const pauseSignal = defineSignal('pause');
@@ -136,8 +140,6 @@ function failureMessage(err: unknown): string {
 export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult> {
   const settings = {
     concurrency: input.settings?.concurrency ?? 4,
-    rowsPerExecution: input.settings?.rowsPerExecution ?? 100_000,
-    batchesPerExecution: input.settings?.batchesPerExecution,
     heartbeatTimeoutMs: input.settings?.heartbeatTimeoutMs ?? 60_000,
     confirmTimeoutMs: input.settings?.confirmTimeoutMs ?? 24 * 3600_000,
     maxAttempts: input.settings?.maxAttempts,
@@ -236,11 +238,10 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
   // Per-target budget of batch activities in this execution; when one is spent,
   // the execution ends and continues as new with every target's cursor.
   const spent = new Map<string, number>();
-  const budgetLeft = (t: TargetState) =>
-    (settings.batchesPerExecution ?? Math.max(1, Math.floor(settings.rowsPerExecution / Math.max(1, t.batchSize)))) - (spent.get(t.runTargetId) ?? 0);
-  // Consecutive batches per deliver activity: about GROUP_ROWS rows, at most
-  // MAX_GROUP batches, so small-batch APIs still report progress often.
-  const groupOf = (t: TargetState) => (input.settings?.batchesPerActivity ?? Math.max(1, Math.min(MAX_GROUP, Math.floor(GROUP_ROWS / Math.max(1, t.batchSize)))));
+  // Executions recorded before long runs grew their budget replay with the fixed one.
+  const budgetOf = (t: TargetState) => deliveryBudget(t.batchSize, patched(GROWN_BUDGET) ? t.batches : 0, input.settings);
+  const budgetLeft = (t: TargetState) => budgetOf(t).perExecution - (spent.get(t.runTargetId) ?? 0);
+  const groupOf = (t: TargetState) => budgetOf(t).perActivity;
   let mustContinue = false;
   let pausedReported = false;
 

@@ -273,4 +273,32 @@ describe('sync engine on Temporal', () => {
     expect(targets[1]).toMatchObject({ accepted: targets[1]!.added, rejected: 0 });
     expect(targets[1]!.added).toBeGreaterThan(0);
   });
+
+  it('grows a long run\'s activities, not its executions or their histories (budget.ts)', async () => {
+    const db = testDb();
+    // A sink without a log: the other tests read the shared one.
+    const quiet = await createConnection(db, workspaceId, { kind: 'destination', connector: 'noop-sink', config: {} });
+    const spec = (where: string): PathSpec[] => path1(where).map((p) => ({ ...p, destination: { ...p.destination, connectionId: quiet.id, mode: 'upsert' } }));
+    // 500 rows per execution in batches of 50: 10 batches in 2 activities per execution.
+    const settings = { heartbeatTimeoutMs: 10_000, rowsPerExecution: 500, concurrency: 2, maxBatchSize: 50 };
+    const sync = async (where: string) => {
+      const { pipeline } = await createPipelineWithPlan(db, workspaceId, () => spec(where));
+      const runId = await startRun(client, worker.taskQueue, { pipelineId: pipeline.id, trigger: 'manual', settings });
+      const result = await client.workflow.getHandle(runId).result();
+      const lengths: number[] = [];
+      const listed = await client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `WorkflowId = '${runId}'` });
+      for (const e of listed.executions ?? []) lengths.push(Number(e.historyLength ?? 0));
+      return { result, target: await targetOf(runId), lengths };
+    };
+    // 10 batches: one execution's budget, spent by the first (then one to finalize).
+    const short = await sync('id <= 500');
+    // 40 batches: 4 executions' worth at the short run's budget; grown, 2 executions of 20 (then one to finalize).
+    const long = await sync('');
+    expect(short.result).toMatchObject({ status: 'succeeded', executions: 2 });
+    expect(long.result).toMatchObject({ status: 'succeeded', executions: 3 });
+    expect(short.target).toMatchObject({ queried: 500, accepted: 500, rejected: 0, batchesTotal: 10 });
+    expect(long.target).toMatchObject({ queried: ROWS, accepted: ROWS, rejected: 0, batchesTotal: 40 });
+    expect(long.lengths).toHaveLength(3);
+    expect(Math.max(...long.lengths)).toBe(Math.max(...short.lengths));
+  });
 });
