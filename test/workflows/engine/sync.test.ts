@@ -278,7 +278,14 @@ describe('sync engine on Temporal', () => {
     const db = testDb();
     // A sink without a log: the other tests read the shared one.
     const quiet = await createConnection(db, workspaceId, { kind: 'destination', connector: 'noop-sink', config: {} });
-    const spec = (where: string): PathSpec[] => path1(where).map((p) => ({ ...p, destination: { ...p.destination, connectionId: quiet.id, mode: 'upsert' } }));
+    // A table of its own: the other tests change \`people\`.
+    await sql([`CREATE TABLE long_people AS SELECT * FROM people WHERE false`, `INSERT INTO long_people SELECT i, 'long' || i || '@example.com', i, true, TIMESTAMP '2026-01-01 00:00:00' FROM range(1, ${ROWS + 1}) t(i)`]);
+    const spec = (where: string): PathSpec[] =>
+      path1().map((p) => ({
+        ...p,
+        sql: duckdbSql('long_people', 'id', ['email', 'score', 'active', 'updated_at'], where),
+        destination: { ...p.destination, connectionId: quiet.id, mode: 'upsert' },
+      }));
     // 500 rows per execution in batches of 50: 10 batches in 2 activities per execution.
     const settings = { heartbeatTimeoutMs: 10_000, rowsPerExecution: 500, concurrency: 2, maxBatchSize: 50 };
     const sync = async (where: string) => {
