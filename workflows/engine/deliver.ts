@@ -16,6 +16,7 @@
  *   unknown outcome: it is reported instead, so nothing is sent twice.
  */
 import { hash } from 'node:crypto';
+import pg from 'pg';
 import {
   isConnectorError,
   type ConnectorError,
@@ -69,6 +70,55 @@ type StagedRow = [
   outcome: string | null,
 ];
 
+/**
+ * Hands each of the batch's rows still to deliver (no outcome yet, or
+ * retryable or unknown; none once the batch is marked done) to `onRow` as it
+ * arrives, in key order, and returns how many there were. The rows are not
+ * collected into a result first: every row of a batch is read, and the rows
+ * a batch keeps alive at once are what the garbage collector copies.
+ */
+async function readStaged(deps: EngineDeps, runTargetId: string, batchNo: number, onRow: (row: StagedRow) => void): Promise<number> {
+  const config: pg.QueryArrayConfig = {
+    text: `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM ${stagingTable(runTargetId)}
+     WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
+       AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = $2)
+     ORDER BY record_key`,
+    values: [runTargetId, batchNo],
+    rowMode: 'array',
+  };
+  // A variable, not a literal: pg's typings leave rowMode out of Query's constructor, though it honours it.
+  const query = new pg.Query<StagedRow>(config);
+  let count = 0;
+  // A row that cannot be turned into a WriteRow fails the read once the query
+  // has ended, so the connection goes back to the pool idle.
+  let failure: unknown = null;
+  query.on('row', (row: StagedRow) => {
+    if (failure !== null) return;
+    try {
+      onRow(row);
+      count++;
+    } catch (err) {
+      failure = err;
+    }
+  });
+  const client = await deps.pool.connect();
+  let broken = false;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      query.once('end', () => resolve());
+      query.once('error', (err: Error) => {
+        broken = true;
+        reject(err);
+      });
+      client.query(query);
+    });
+  } finally {
+    client.release(broken);
+  }
+  if (failure !== null) throw failure;
+  return count;
+}
+
 /** Errors that no retry can fix: the run target stops with this message. */
 const FATAL_CODES = new Set(['auth', 'permission', 'config', 'schema_changed', 'unsupported']);
 
@@ -113,42 +163,16 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
   const caps = connector.capabilities;
   const result: BatchResult = { batchNo, staged: 0, accepted: 0, rejected: 0, exhausted: 0, skipped: 0 };
 
-  const staged = await deps.pool.query<StagedRow>({
-    text: `SELECT record_key, label, match_value, content_hash, payload, op, external_id, outcome FROM ${stagingTable(t.runTargetId)}
-     WHERE run_target_id = $1 AND batch_no = $2 AND (outcome IS NULL OR outcome IN ('retryable', 'unknown'))
-       AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_target_id = $1 AND b.batch_no = $2)
-     ORDER BY record_key`,
-    values: [t.runTargetId, batchNo],
-    rowMode: 'array',
-  });
-  const stagedCount = staged.rows.length;
-  if (stagedCount === 0) {
-    // Already committed (a replay, e.g. after the completion was lost): send
-    // nothing, and report what the batch's rows ended as.
-    const done = await deps.pool.query<{ accepted: number; rejected: number; exhausted: number; skipped: number }>(
-      `SELECT
-         count(*) FILTER (WHERE r.outcome = 'accepted' OR (r.outcome IS NULL AND b.batch_no IS NOT NULL))::int AS accepted,
-         count(*) FILTER (WHERE r.outcome = 'rejected')::int AS rejected,
-         count(*) FILTER (WHERE r.outcome = 'exhausted')::int AS exhausted,
-         count(*) FILTER (WHERE r.outcome = 'skipped')::int AS skipped
-       FROM ${stagingTable(t.runTargetId)} r LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
-       WHERE r.run_target_id = $1 AND r.batch_no = $2`,
-      [t.runTargetId, batchNo],
-    );
-    return { ...result, ...done.rows[0]! };
-  }
-  result.staged = stagedCount;
-
   const fieldsOnlyIfEmpty = t.path.fields.filter((f) => f.onlyIfEmpty).map((f) => f.name);
-  // Only the rows to send outlive this loop; what the rest of the batch needs
-  // from the staged rows is gathered here.
+  // Only the rows to send outlive the read; what the rest of the batch needs
+  // from the staged rows is gathered as they arrive.
   const byKey = new Map<string, WriteRow>();
   /** No row has an outcome from an earlier attempt. */
   let untouched = true;
   /** Every row was labelled 'added' (not in sync_state at diff time). */
   let allNew = true;
   const inDoubt = new Set<string>();
-  for (const [recordKey, label, matchValue, contentHash, payload, op, externalId, stagedOutcome] of staged.rows) {
+  const stagedCount = await readStaged(deps, t.runTargetId, batchNo, ([recordKey, label, matchValue, contentHash, payload, op, externalId, stagedOutcome]) => {
     const fields = payload !== null && op !== 'delete' && op !== 'remove' ? payloadFromCanonical(t.path.fields, payload) : {};
     const row: WriteRow = {
       recordKey,
@@ -166,10 +190,23 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       untouched = false;
       if (stagedOutcome === 'unknown') inDoubt.add(recordKey);
     }
+  });
+  if (stagedCount === 0) {
+    // Already committed (a replay, e.g. after the completion was lost): send
+    // nothing, and report what the batch's rows ended as.
+    const done = await deps.pool.query<{ accepted: number; rejected: number; exhausted: number; skipped: number }>(
+      `SELECT
+         count(*) FILTER (WHERE r.outcome = 'accepted' OR (r.outcome IS NULL AND b.batch_no IS NOT NULL))::int AS accepted,
+         count(*) FILTER (WHERE r.outcome = 'rejected')::int AS rejected,
+         count(*) FILTER (WHERE r.outcome = 'exhausted')::int AS exhausted,
+         count(*) FILTER (WHERE r.outcome = 'skipped')::int AS skipped
+       FROM ${stagingTable(t.runTargetId)} r LEFT JOIN run_batches b ON b.run_target_id = r.run_target_id AND b.batch_no = r.batch_no
+       WHERE r.run_target_id = $1 AND r.batch_no = $2`,
+      [t.runTargetId, batchNo],
+    );
+    return { ...result, ...done.rows[0]! };
   }
-  // The batch's rows live on as WriteRows: let the query's arrays go now, not
-  // when this (suspended, long-running) function returns.
-  staged.rows.length = 0;
+  result.staged = stagedCount;
 
   const ledger = !deps.testing?.disableIntentLedger;
   const guardCreates = (op: Operation) => op === 'create' && (caps.writes === 'records' || (caps.writes === 'events' && !caps.idempotencyKey));
