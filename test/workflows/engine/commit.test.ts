@@ -3,11 +3,14 @@
  * the batch in one transaction, on both of its paths (a plain INSERT for new
  * keys, with an upsert fallback when a key exists after all), each row with
  * its key bucket and row digest: copied from staging where the extract
- * computed them, else computed by PostgreSQL.
+ * computed them, else computed by PostgreSQL. And delivery's read of a
+ * batch: a staged row it cannot decode fails the batch before anything is
+ * sent or committed.
  */
 import { describe, expect, it } from 'vitest';
 import { keyBucket, rowDigest } from '../../../workflows/engine/buckets';
 import { commitWholeBatch } from '../../../workflows/engine/commit';
+import { deliverBatch } from '../../../workflows/engine/deliver';
 import { createLimiterFactory } from '../../../workflows/engine/limiter';
 import { createStaging, dropStaging, stagingTable, upgradeStaging } from '../../../workflows/engine/staging';
 import { loadTarget, type EngineDeps } from '../../../workflows/engine/target';
@@ -83,5 +86,22 @@ describe('commitWholeBatch', () => {
     await commitWholeBatch(deps, t, 0, 'upsert', ['a', 'b', 'c'], false, true);
     expect(await state()).toEqual(ALL_NEW);
     await dropStaging(deps.pool, t.runTargetId);
+  });
+});
+
+describe('deliverBatch reading its staged rows', () => {
+  it('fails on a row it cannot decode, sends and commits nothing, and leaves no connection checked out', async () => {
+    const { deps, t, pool, state, batchDone } = await stagedTarget();
+    // The plan has one field; b's payload holds two.
+    await pool.query(`UPDATE ${stagingTable(t.runTargetId)} SET payload = 'x|y' WHERE record_key = 'b'`);
+    await expect(deliverBatch(deps, t, 0)).rejects.toThrow(/2 fields, the plan has 1/);
+    expect(await state()).toEqual([]);
+    expect(await batchDone()).toBe(0);
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+    // Once the row is repaired the same batch delivers.
+    await pool.query(`UPDATE ${stagingTable(t.runTargetId)} SET payload = 'b@x.co' WHERE record_key = 'b'`);
+    await expect(deliverBatch(deps, t, 0)).resolves.toMatchObject({ staged: 3, accepted: 3 });
+    expect((await state()).map((r) => r.record_key)).toEqual(['a', 'b', 'c']);
+    await dropStaging(pool, t.runTargetId);
   });
 });
