@@ -15,4 +15,8 @@ export const postgresSource = createPgSource({
   configSchema: ZPostgresConfig,
   sqlHash: true,
   copyOut: true,
+  // The default 4MB makes PostgreSQL sort every row to sum an incremental
+  // run's bucket digests (extract-sql.ts digestQuery) where a hash table of
+  // the buckets would do: at 100k rows 175-182 ms sorted against 88-110 ms hashed.
+  minWorkMem: '16MB',
 });

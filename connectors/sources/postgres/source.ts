@@ -4,6 +4,7 @@
  *
  * Every call opens its own connection and works inside
  *   BEGIN READ ONLY; set_config('statement_timeout', …, true); set_config('timezone', 'UTC', true)
+ *   [; set_config('work_mem', PgFlavor.minWorkMem, true) when the server's is lower]
  * and rolls back at the end, so nothing a query does can persist, and settings
  * never leak between calls.
  *
@@ -38,6 +39,11 @@ export type PgFlavor = {
   sqlHash: boolean;
   /** `COPY (query) TO STDOUT`, which Redshift lacks: readText's fast path. */
   copyOut: boolean;
+  /**
+   * work_mem to read with, when the server's is lower (transaction-local, like
+   * the other settings); null where the setting does not exist (Redshift).
+   */
+  minWorkMem: string | null;
 };
 
 type Ctx = ConnectorContext<TPostgresCredentials, TPostgresConfig>;
@@ -107,9 +113,13 @@ async function openSession(flavor: PgFlavor, ctx: Ctx, timeoutMs: number): Promi
   try {
     await client.connect();
     await client.query('BEGIN READ ONLY');
+    const timeout = String(Math.max(1, Math.round(timeoutMs)));
     const res = await client.query(
-      "SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, true) AS st, set_config('timezone', 'UTC', true) AS tz",
-      [String(Math.max(1, Math.round(timeoutMs)))],
+      flavor.minWorkMem === null
+        ? "SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, true) AS st, set_config('timezone', 'UTC', true) AS tz"
+        : `SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, true) AS st, set_config('timezone', 'UTC', true) AS tz,
+             CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes($2) THEN set_config('work_mem', $2, true) END AS wm`,
+      flavor.minWorkMem === null ? [timeout] : [timeout, flavor.minWorkMem],
     );
     return { client, pid: ZSessionRow.parse(res.rows[0]).pid };
   } catch (err) {

@@ -17,4 +17,5 @@ export const redshiftSource = createPgSource({
   // Redshift lacks the functions the engine's SQL content hash uses; the engine hashes in Node.
   sqlHash: false,
   copyOut: false,
+  minWorkMem: null,
 });

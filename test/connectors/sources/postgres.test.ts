@@ -159,6 +159,21 @@ describe('postgres source — specifics', () => {
     expect(n).toBe(100_000);
   });
 
+  it('reads with at least 16MB of work_mem, and keeps a larger setting of the server', async () => {
+    const workMem = async () => (await collectText(`SELECT current_setting('work_mem') AS l`))[0];
+    const serverDefault = async () => (await adminQuery(DB, `SELECT current_setting('work_mem') AS w, pg_size_bytes(current_setting('work_mem')) < 16 * 1024 * 1024 AS low`))[0]!;
+    const before = await serverDefault();
+    expect(await workMem()).toBe(before.low ? '16MB' : before.w);
+    await adminQuery('postgres', `ALTER DATABASE ${DB} SET work_mem = '64MB'`);
+    try {
+      expect(await workMem()).toBe('64MB');
+    } finally {
+      await adminQuery('postgres', `ALTER DATABASE ${DB} RESET work_mem`);
+    }
+    // Transaction-local: the server's own setting is untouched.
+    expect(await serverDefault()).toEqual(before);
+  });
+
   it('readText() refuses several columns and writes, reports SQL errors, and releases its connection when left early', async () => {
     await expect(collectText('SELECT 1 AS a, 2 AS b')).rejects.toThrow(/one column, got 2/);
     await expect(collectText('DELETE FROM people')).rejects.toThrow(/only SELECT queries/);
