@@ -28,7 +28,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from './activities';
-import { deliveryBudget } from './budget';
+import { activityBatches, deliveryBudget, nextScale } from './budget';
 
 export type SyncSettings = {
   /** Batches in flight per destination path. */
@@ -36,12 +36,14 @@ export type SyncSettings = {
   /**
    * Rows per execution before continue-as-new (default 100,000): the batch
    * budget is this divided by the batch size, so history stays bounded for any
-   * row count and any destination batch size. Long runs grow it, and their
-   * activities with it (budget.ts).
+   * row count and any destination batch size. It grows, and activities with
+   * it, when an execution's deliveries took less than minExecutionMs (budget.ts).
    */
   rowsPerExecution?: number;
-  /** Overrides the budget derived from rowsPerExecution; long runs then do not grow it. */
+  /** Overrides the budget derived from rowsPerExecution; it then never grows. */
   batchesPerExecution?: number;
+  /** How long an execution's deliveries should last at least before budgets grow (budget.ts; default 2 s). */
+  minExecutionMs?: number;
   heartbeatTimeoutMs?: number;
   /** How long held mirror deletes wait for a decision. */
   confirmTimeoutMs?: number;
@@ -49,7 +51,7 @@ export type SyncSettings = {
   maxAttempts?: number;
   /** Smaller batches than the destination allows (tuning and tests). */
   maxBatchSize?: number;
-  /** Batches per deliver activity (default: about 40,000 rows, at most 8 batches, more in long runs: budget.ts). */
+  /** Batches per deliver activity (default: about 40,000 rows, at most 8 batches, more when the budget grows: budget.ts). */
   batchesPerActivity?: number;
 };
 
@@ -69,6 +71,8 @@ export type TargetState = {
   batches: number;
   /** Rows per batch for this target (known after diff). */
   batchSize: number;
+  /** How much this execution's delivery budget grows (budget.ts nextScale); 1 when absent. */
+  budgetScale?: number;
   nextBatch: number;
   batchesDone: number;
   accepted: number;
@@ -114,7 +118,7 @@ export type SyncProgress = {
 
 export type SyncResult = { runId: string; status: string; executions: number };
 
-/** Patch id (Temporal versioning) of the budget that grows with a run's size. */
+/** Patch id (Temporal versioning) of the budget that grows when executions are short. */
 const GROWN_BUDGET = 'delivery-budget-grows';
 
 export const cancelSignal = defineSignal('cancel');
@@ -238,10 +242,12 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
   // Per-target budget of batch activities in this execution; when one is spent,
   // the execution ends and continues as new with every target's cursor.
   const spent = new Map<string, number>();
-  // Executions recorded before long runs grew their budget replay with the fixed one.
-  const budgetOf = (t: TargetState) => deliveryBudget(t.batchSize, patched(GROWN_BUDGET) ? t.batches : 0, input.settings);
+  // Executions recorded before budgets could grow replay with the fixed one.
+  const budgetOf = (t: TargetState) => deliveryBudget(t.batchSize, patched(GROWN_BUDGET) ? (t.budgetScale ?? 1) : 1, input.settings);
   const budgetLeft = (t: TargetState) => budgetOf(t).perExecution - (spent.get(t.runTargetId) ?? 0);
-  const groupOf = (t: TargetState) => budgetOf(t).perActivity;
+  // Per target in this execution: deliver activities scheduled, and the workflow time of the first.
+  const activitiesScheduled = new Map<string, number>();
+  const deliveryStarted = new Map<string, number>();
   let mustContinue = false;
   let pausedReported = false;
 
@@ -258,7 +264,8 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     }
   }
 
-  async function deliverAll(t: TargetState): Promise<'done' | 'yield'> {
+  /** 'yield' when batches are left for the next execution, 'spent' when none are but the budget is. */
+  async function deliverAll(t: TargetState): Promise<'done' | 'spent' | 'yield'> {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
     while (t.nextBatch < t.batches && !s.cancelled && failure === null) {
@@ -273,9 +280,12 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         continue;
       }
       const batchNo = t.nextBatch;
-      const count = Math.min(groupOf(t), t.batches - t.nextBatch, budgetLeft(t));
+      const scheduled = activitiesScheduled.get(t.runTargetId) ?? 0;
+      const count = activityBatches(budgetOf(t), Math.min(t.batches - t.nextBatch, budgetLeft(t)), scheduled);
       t.nextBatch += count;
       spent.set(t.runTargetId, (spent.get(t.runTargetId) ?? 0) + count);
+      activitiesScheduled.set(t.runTargetId, scheduled + 1);
+      if (!deliveryStarted.has(t.runTargetId)) deliveryStarted.set(t.runTargetId, Date.now());
       const p: Promise<void> = long
         .deliverBatch({ runTargetId: t.runTargetId, batchNo, count, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
         .then((r) => {
@@ -293,7 +303,14 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     }
     await Promise.all(inFlight);
     if (failure !== null) throw failure;
-    return t.nextBatch < t.batches && !s.cancelled ? 'yield' : 'done';
+    const spentAll = budgetLeft(t) <= 0;
+    // A spent budget: the next execution's is sized by how fast this one's went (budget.ts).
+    const started = deliveryStarted.get(t.runTargetId);
+    if (spentAll && started !== undefined && patched(GROWN_BUDGET)) {
+      t.budgetScale = nextScale(t.batchSize, { batches: spent.get(t.runTargetId) ?? 0, ms: Date.now() - started }, input.settings);
+    }
+    if (t.nextBatch < t.batches && !s.cancelled) return 'yield';
+    return spentAll ? 'spent' : 'done';
   }
 
   async function runTarget(t: TargetState): Promise<void> {
@@ -323,11 +340,12 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
       }
       while (t.phase === 'deliver' || t.phase === 'confirm') {
         if (t.phase === 'deliver') {
-          if ((await deliverAll(t)) === 'yield') return;
+          const delivered = await deliverAll(t);
+          if (delivered === 'yield') return;
           t.phase = t.held > 0 && !s.cancelled ? 'confirm' : 'finalize';
           // A spent budget ends the execution even when delivery is complete, so no
           // execution ever holds more than a budget's worth of events.
-          if (budgetLeft(t) <= 0 && !s.cancelled) {
+          if (delivered === 'spent' && !s.cancelled) {
             mustContinue = true;
             return;
           }
