@@ -239,15 +239,13 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     };
   });
 
-  // Per-target budget of batch activities in this execution; when one is spent,
-  // the execution ends and continues as new with every target's cursor.
-  const spent = new Map<string, number>();
+  // Per target, this execution's delivery so far: batches and deliver activities
+  // scheduled, and the workflow time of the first. When the batch budget is
+  // spent, the execution ends and continues as new with every target's cursor.
+  const scheduledHere = new Map<string, { batches: number; activities: number; startedAt: number }>();
   // Executions recorded before budgets could grow replay with the fixed one.
   const budgetOf = (t: TargetState) => deliveryBudget(t.batchSize, patched(GROWN_BUDGET) ? (t.budgetScale ?? 1) : 1, input.settings);
-  const budgetLeft = (t: TargetState) => budgetOf(t).perExecution - (spent.get(t.runTargetId) ?? 0);
-  // Per target in this execution: deliver activities scheduled, and the workflow time of the first.
-  const activitiesScheduled = new Map<string, number>();
-  const deliveryStarted = new Map<string, number>();
+  const budgetLeft = (t: TargetState) => budgetOf(t).perExecution - (scheduledHere.get(t.runTargetId)?.batches ?? 0);
   let mustContinue = false;
   let pausedReported = false;
 
@@ -280,12 +278,10 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
         continue;
       }
       const batchNo = t.nextBatch;
-      const scheduled = activitiesScheduled.get(t.runTargetId) ?? 0;
-      const count = activityBatches(budgetOf(t), Math.min(t.batches - t.nextBatch, budgetLeft(t)), scheduled);
+      const here = scheduledHere.get(t.runTargetId) ?? { batches: 0, activities: 0, startedAt: Date.now() };
+      const count = activityBatches(budgetOf(t), Math.min(t.batches - t.nextBatch, budgetLeft(t)), here.activities);
       t.nextBatch += count;
-      spent.set(t.runTargetId, (spent.get(t.runTargetId) ?? 0) + count);
-      activitiesScheduled.set(t.runTargetId, scheduled + 1);
-      if (!deliveryStarted.has(t.runTargetId)) deliveryStarted.set(t.runTargetId, Date.now());
+      scheduledHere.set(t.runTargetId, { batches: here.batches + count, activities: here.activities + 1, startedAt: here.startedAt });
       const p: Promise<void> = long
         .deliverBatch({ runTargetId: t.runTargetId, batchNo, count, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
         .then((r) => {
@@ -305,9 +301,9 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     if (failure !== null) throw failure;
     const spentAll = budgetLeft(t) <= 0;
     // A spent budget: the next execution's is sized by how fast this one's went (budget.ts).
-    const started = deliveryStarted.get(t.runTargetId);
-    if (spentAll && started !== undefined && patched(GROWN_BUDGET)) {
-      t.budgetScale = nextScale(t.batchSize, { batches: spent.get(t.runTargetId) ?? 0, ms: Date.now() - started }, input.settings);
+    const here = scheduledHere.get(t.runTargetId);
+    if (spentAll && here !== undefined && patched(GROWN_BUDGET)) {
+      t.budgetScale = nextScale(t.batchSize, { batches: here.batches, ms: Date.now() - here.startedAt }, input.settings);
     }
     if (t.nextBatch < t.batches && !s.cancelled) return 'yield';
     return spentAll ? 'spent' : 'done';

@@ -113,13 +113,15 @@ async function openSession(flavor: PgFlavor, ctx: Ctx, timeoutMs: number): Promi
   try {
     await client.connect();
     await client.query('BEGIN READ ONLY');
-    const timeout = String(Math.max(1, Math.round(timeoutMs)));
+    const params = [String(Math.max(1, Math.round(timeoutMs)))];
+    let workMem = '';
+    if (flavor.minWorkMem !== null) {
+      params.push(flavor.minWorkMem);
+      workMem = `, CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes($2) THEN set_config('work_mem', $2, true) END AS wm`;
+    }
     const res = await client.query(
-      flavor.minWorkMem === null
-        ? "SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, true) AS st, set_config('timezone', 'UTC', true) AS tz"
-        : `SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, true) AS st, set_config('timezone', 'UTC', true) AS tz,
-             CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes($2) THEN set_config('work_mem', $2, true) END AS wm`,
-      flavor.minWorkMem === null ? [timeout] : [timeout, flavor.minWorkMem],
+      `SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, true) AS st, set_config('timezone', 'UTC', true) AS tz${workMem}`,
+      params,
     );
     return { client, pid: ZSessionRow.parse(res.rows[0]).pid };
   } catch (err) {
