@@ -41,9 +41,19 @@ export async function createStaging(db: Queryable, runTargetId: string): Promise
   await ensureStaging(db, runTargetId);
 }
 
-/** The run target's staging table, empty when the extract never ran (finalize after an early failure). */
+/**
+ * The run target's staging table, empty when the extract never ran (finalize
+ * after an early failure). Autovacuum leaves it alone: the table lives for one
+ * run and the engine analyzes it when it needs statistics (analyzeStaging).
+ * A vacuum of a million staged rows otherwise started during delivery, took
+ * CPU from it, and held up finalize's DROP for a second (deadlock_timeout)
+ * until PostgreSQL cancelled it. Anti-wraparound vacuums still run.
+ */
 export async function ensureStaging(db: Queryable, runTargetId: string): Promise<void> {
-  await db.query(`CREATE UNLOGGED TABLE IF NOT EXISTS ${stagingTable(runTargetId)} (LIKE run_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
+  await db.query(
+    `CREATE UNLOGGED TABLE IF NOT EXISTS ${stagingTable(runTargetId)} (LIKE run_rows INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)
+     WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)`,
+  );
 }
 
 /** Fresh planner statistics for one run target's staged rows. */
