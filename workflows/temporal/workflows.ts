@@ -16,12 +16,15 @@
  * Signals: cancel, pause, resume, confirmDeletes, skipDeletes. Query: progress.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  isCancellation,
   patched,
   proxyActivities,
   setHandler,
@@ -120,6 +123,12 @@ export type SyncResult = { runId: string; status: string; executions: number };
 
 /** Patch id (Temporal versioning) of the budget that grows when executions are short. */
 const GROWN_BUDGET = 'delivery-budget-grows';
+/**
+ * A cancel stops the deliver activities in flight (executions recorded before
+ * this replay without it). Asked for only when a cancel finds deliveries in
+ * flight, so other executions' histories carry no marker.
+ */
+const CANCEL_DELIVERIES = 'cancel-deliveries-in-flight';
 
 export const cancelSignal = defineSignal('cancel');
 export const pauseSignal = defineSignal('pause');
@@ -156,6 +165,15 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: settings.heartbeatTimeoutMs,
     retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
+  });
+  // Deliveries stop when the run is cancelled: the activity hears of it at its
+  // next heartbeat (worker.ts maxHeartbeatThrottleInterval), sends no further
+  // round or batch, and the workflow waits for it to stop before finalizing.
+  const deliveries = proxyActivities<Activities>({
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: settings.heartbeatTimeoutMs,
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 
   const runId = workflowInfo().workflowId;
@@ -205,8 +223,11 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
   }
   const s = state;
 
+  /** One scope per target delivering now; a cancel cancels them. */
+  const deliveryScopes = new Set<CancellationScope>();
   setHandler(cancelSignal, () => {
     s.cancelled = true;
+    if (deliveryScopes.size > 0 && patched(CANCEL_DELIVERIES)) for (const scope of deliveryScopes) scope.cancel();
   });
   setHandler(pauseSignal, () => {
     s.paused = true;
@@ -264,6 +285,16 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
 
   /** 'yield' when batches are left for the next execution, 'spent' when none are but the budget is. */
   async function deliverAll(t: TargetState): Promise<'done' | 'spent' | 'yield'> {
+    const scope = new CancellationScope();
+    deliveryScopes.add(scope);
+    try {
+      return await deliverIn(scope, t);
+    } finally {
+      deliveryScopes.delete(scope);
+    }
+  }
+
+  async function deliverIn(scope: CancellationScope, t: TargetState): Promise<'done' | 'spent' | 'yield'> {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
     while (t.nextBatch < t.batches && !s.cancelled && failure === null) {
@@ -282,8 +313,8 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
       const count = activityBatches(budgetOf(t), Math.min(t.batches - t.nextBatch, budgetLeft(t)), here.activities);
       t.nextBatch += count;
       scheduledHere.set(t.runTargetId, { batches: here.batches + count, activities: here.activities + 1, startedAt: here.startedAt });
-      const p: Promise<void> = long
-        .deliverBatch({ runTargetId: t.runTargetId, batchNo, count, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) })
+      const p: Promise<void> = scope
+        .run(() => deliveries.deliverBatch({ runTargetId: t.runTargetId, batchNo, count, ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}) }))
         .then((r) => {
           // A replayed batch (its first completion was lost) reports its committed counts too.
           t.batchesDone += r.batches;
@@ -292,6 +323,8 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
           t.exhausted += r.exhausted;
         })
         .catch((err: unknown) => {
+          // A delivery the cancel stopped is no failure: finalize reports its open rows as skipped.
+          if (s.cancelled && isCancellation(err)) return;
           failure ??= err;
         })
         .finally(() => inFlight.delete(p));

@@ -5,6 +5,8 @@
  * - Faults (429 storms, 5xx, timeouts, connections dropped after applying, and
  *   per-row rejects) on the custom object with NO unique property: every valid
  *   row is created exactly once and every reject is reported with its reason.
+ * - Cancelling a run stops its deliveries in flight (here, backing off from
+ *   429s for a minute) within seconds; their rows are reported as skipped.
  * - Two workers share one run's batches; killing one mid-run loses nothing, and
  *   the sandbox's request timestamps never exceed the account's rate limit.
  */
@@ -158,6 +160,40 @@ describe('sync engine resilience (worker processes, HubSpot sandbox)', () => {
     await w2.kill('SIGTERM');
     const t2 = (await testDb().runTarget.findMany({ where: { runId: again } }))[0]!;
     expect(t2).toMatchObject({ added: invalidTier, changed: 0, rejected: invalidTier, accepted: 0 });
+  });
+
+  it('stops deliveries in flight when the run is cancelled during a 429 storm, and reports their rows as skipped', async () => {
+    const file = path.join(dir, 'cancel.duckdb');
+    const ROWS = 300; // three batch requests of 100
+    await warehouse(file, ROWS);
+    const { pipeline } = await pipelineTo(workspaceId, file, OBJECT, ['member_key', 'tier'], 'member_key');
+    await sandbox.reset();
+    // Every create is refused for a minute: the deliveries sit in their back-off.
+    await sandbox.fault({ kind: 'status', status: 429, retryAfterSeconds: 60, path: '/batch/create', count: 100 });
+
+    const taskQueue = `resilience-cancel-${Date.now()}`;
+    const w = await spawnWorkerProcess(taskQueue);
+    workers.push(w);
+    await w.ready;
+    const runId = await startRun(client, taskQueue, { pipelineId: pipeline.id, trigger: 'api', settings: { heartbeatTimeoutMs: 60_000, concurrency: 2 } });
+    const refused = async () => (await sandbox.requests()).filter((r) => r.fault === 'status' && r.status === 429).length;
+    for (let i = 0; i < 150 && (await refused()) === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await refused()).toBeGreaterThan(0);
+
+    const cancelledAt = Date.now();
+    await client.workflow.getHandle(runId).signal('cancel');
+    const result = await client.workflow.getHandle(runId).result();
+    const stoppedMs = Date.now() - cancelledAt;
+    await w.kill('SIGTERM');
+
+    // Within seconds (a heartbeat, at most 2 s apart, carries the cancel), not after the minute's back-off.
+    expect(stoppedMs).toBeLessThan(20_000);
+    expect(result.status).toBe('cancelled');
+    const target = (await testDb().runTarget.findMany({ where: { runId } }))[0]!;
+    expect(target).toMatchObject({ status: 'cancelled', added: ROWS, accepted: 0, rejected: 0, exhausted: 0, skipped: ROWS });
+    expect(await sandbox.creates()).toHaveLength(0);
+    const skipped = await testPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM run_row_errors WHERE run_id = $1 AND kind = 'skipped'`, [runId]);
+    expect(skipped.rows[0]!.n).toBe(ROWS);
   });
 
   it('shares a run between two worker processes, survives killing one, and keeps the account rate limit', async () => {
