@@ -13,11 +13,13 @@
  * bounded by the same number whatever the row count. The workflow id is the
  * run id.
  *
- * Signals: cancel, pause, resume, confirmDeletes, skipDeletes. Query: progress.
+ * Signals: cancel (which also stops the deliveries in flight), pause, resume,
+ * confirmDeletes, skipDeletes. Query: progress.
  */
 import {
   ActivityCancellationType,
   ActivityFailure,
+  type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -161,20 +163,16 @@ export async function syncPipelineWorkflow(input: SyncInput): Promise<SyncResult
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
   });
-  const long = proxyActivities<Activities>({
+  const longOptions: ActivityOptions = {
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: settings.heartbeatTimeoutMs,
     retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
-  });
+  };
+  const long = proxyActivities<Activities>(longOptions);
   // Deliveries stop when the run is cancelled: the activity hears of it at its
   // next heartbeat (worker.ts maxHeartbeatThrottleInterval), sends no further
   // round or batch, and the workflow waits for it to stop before finalizing.
-  const deliveries = proxyActivities<Activities>({
-    startToCloseTimeout: '4 hours',
-    heartbeatTimeout: settings.heartbeatTimeoutMs,
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['EngineError'] },
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
+  const deliveries = proxyActivities<Activities>({ ...longOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
   const runId = workflowInfo().workflowId;
   const batchCap = input.settings?.maxBatchSize ? { maxBatchSize: input.settings.maxBatchSize } : {};
