@@ -202,10 +202,8 @@ function bucketWhere(dialect: HashDialect, filter: BucketChunk): string {
   const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
   const nullKey = filter.nullKeys ? `${key} IS NULL` : null;
   if (filter.dirty.length === 0) return nullKey ?? '1 = 0';
-  const bucket = sqlBucketOf(sqlBucketOfKey(dialect, key), filter.bits);
-  // As in payloadQuery: a VALUES list is hashed by DuckDB and PostgreSQL; MySQL binary-searches a constant IN list.
-  const list = dialect === 'mysql' ? filter.dirty.join(', ') : `VALUES ${filter.dirty.map((b) => `(${b})`).join(', ')}`;
-  return nullKey ? `${nullKey} OR ${bucket} IN (${list})` : `${bucket} IN (${list})`;
+  const inBuckets = d.inIntegers(sqlBucketOf(sqlBucketOfKey(dialect, key), filter.bits), filter.dirty);
+  return nullKey ? `${nullKey} OR ${inBuckets}` : inBuckets;
 }
 
 /**

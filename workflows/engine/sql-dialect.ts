@@ -55,6 +55,12 @@ export type DialectSql = {
   /** The non-negative integer a text of at most 15 lowercase hex digits spells (buckets.ts). */
   hexToInt(expr: string, digits: number): string;
   /**
+   * True when the integer expression is one of `values` (a list of thousands,
+   * e.g. an incremental merge's differing buckets), in the dialect's fastest
+   * form for long lists.
+   */
+  inIntegers(expr: string, values: readonly number[]): string;
+  /**
    * Incremental runs compare bucket digests before merging (buckets.ts). That
    * costs the warehouse a hash of every row and saves sorting and shipping
    * every row. With md5 digests (two more md5 calls a row) PostgreSQL's plain
@@ -110,6 +116,11 @@ function saltSeed(salt: string): string {
 }
 
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** An integer written into SQL: refuses anything else, so no text can reach the query. */
+function integer(v: number): string {
+  if (!Number.isSafeInteger(v)) throw new Error(`${v} is not an integer (a bug in the caller)`);
+  return String(v);
+}
 
 /** DialectSql.csvField from the dialect's own pieces, for dialects with nothing cheaper. */
 function plainCsvField(d: DialectSql, e: string): string {
@@ -151,6 +162,8 @@ const duckdb: DialectSql = {
   byteOrder: (e) => e,
   textType: 'VARCHAR',
   hexToInt: (e) => `CAST(('0x' || ${e}) AS BIGINT)`,
+  // DuckDB hashes a VALUES list (a join).
+  inIntegers: (e, values) => `${e} IN (VALUES ${values.map((v) => `(${integer(v)})`).join(', ')})`,
   digestsFirst: true,
   concurrentReads: false,
   hash64: (e) => `hash(${e})`,
@@ -247,6 +260,10 @@ const postgres: DialectSql = {
   byteOrder: (e) => `${e} COLLATE "C"`,
   textType: 'TEXT',
   hexToInt: (e, digits) => `CAST(CAST(('x' || ${e}) AS bit(${digits * 4})) AS bigint)`,
+  // A constant array, which PostgreSQL 14+ hashes: for the 9,642 buckets of a
+  // 1M-row merge the filter took 0.31-0.32 s against 0.41-0.48 s as
+  // `IN (VALUES …)`, whose 9,642-row plan also took 38 ms to plan.
+  inIntegers: (e, values) => `${e} = ANY('{${values.map(integer).join(',')}}'::bigint[])`,
   digestsFirst: true,
   concurrentReads: true,
   // hash_record_extended() (PostgreSQL 14+) of a row of the key and each
@@ -308,6 +325,8 @@ const mysql: DialectSql = {
   byteOrder: (e) => `CAST(${e} AS BINARY)`,
   textType: 'CHAR',
   hexToInt: (e) => `CAST(CONV(${e}, 16, 10) AS UNSIGNED)`,
+  // MySQL sorts a constant IN list and binary-searches it.
+  inIntegers: (e, values) => `${e} IN (${values.map(integer).join(', ')})`,
   digestsFirst: false,
   concurrentReads: false,
   escapeField: (e) => `REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), '|', ${mysqlLiteral('\\|')})`,

@@ -226,6 +226,8 @@ for (const warehouse of WAREHOUSES) {
       const none = (await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [], nullKeys: true }))).map(parse);
       expect(none.map((x) => x.flag)).toEqual(['k']);
       expect(await r.lines(mergeQuery(r.dialect, path, null, { bits, dirty: [], nullKeys: false }))).toEqual([]);
+      // Buckets are written into the SQL as integers, and only as integers.
+      expect(() => mergeQuery(r.dialect, path, null, { bits, dirty: [1.5], nullKeys: false })).toThrow(/not an integer/);
     });
 
     it('payload query: only the requested keys, with the same hash and row digest', async () => {
