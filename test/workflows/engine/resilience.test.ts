@@ -15,13 +15,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunId, startRun } from '../../../workflows/temporal/client';
 import { spawnSandbox, type SandboxProcess } from '../../sandboxes/lib/spawn';
 import type { LoggedRequest } from '../../sandboxes/lib/server';
 import { createWorkspace, testDb, testPool } from '../../helpers/db';
 import { createConnection, createPipelineWithPlan, duckdbSql } from '../../helpers/pipelines';
-import { temporalClient } from '../../helpers/temporal';
+import { temporalClient, workflowBundle } from '../../helpers/temporal';
 import { spawnWorkerProcess, type WorkerProc } from '../../helpers/worker-process';
 
 const TOKEN = 'pat-resilience';
@@ -194,6 +195,22 @@ describe('sync engine resilience (worker processes, HubSpot sandbox)', () => {
     expect(await sandbox.creates()).toHaveLength(0);
     const skipped = await testPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM run_row_errors WHERE run_id = $1 AND kind = 'skipped'`, [runId]);
     expect(skipped.rows[0]!.n).toBe(ROWS);
+
+    // The workflow code replays every execution of the run, the cancelled one
+    // with its patch marker (asked for in the signal handler) included.
+    let replayed = 0;
+    let marked = 0;
+    for await (const exec of client.workflow.list({ query: `WorkflowId = '${runId}'` })) {
+      const history = await client.workflow.getHandle(runId, exec.runId).fetchHistory();
+      for (const e of history.events ?? []) {
+        const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        if (data && Buffer.from(data).toString().includes('cancel-deliveries-in-flight')) marked++;
+      }
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, runId);
+      replayed++;
+    }
+    expect(replayed).toBeGreaterThan(0);
+    expect(marked).toBeGreaterThan(0);
   });
 
   it('shares a run between two worker processes, survives killing one, and keeps the account rate limit', async () => {
