@@ -274,22 +274,14 @@ ${sharedJoins(dialect, path, ['match'], known)}
 ORDER BY ${d.byteOrder('bf_k')}`;
 }
 
-/**
- * Payload rows for the given record keys (a second pass for rows that changed).
- * DuckDB and PostgreSQL join a VALUES list (a hash join); a long IN list would be
- * compared row by row. MySQL sorts IN lists and binary-searches them.
- */
+/** Payload rows for the given record keys (a second pass for rows that changed). */
 export function payloadQuery(dialect: HashDialect, path: TPlanPath, keys: readonly string[]): string {
   const d = dialectSql(dialect);
   const cols = [...rowFields(dialect), d.literal(','), d.csvField('bf_c')];
   // Keys filter the rows first, so the warehouse encodes and hashes only those.
-  const key = `bf_f.${d.ident(RECORD_KEY_COLUMN)}`;
-  const filtered =
-    dialect === 'mysql'
-      ? `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${key} IN (${keys.map((k) => d.literal(k)).join(', ')})) bf_p`
-      : `(SELECT bf_f.* FROM (${path.sql}) bf_f JOIN (VALUES ${keys.map((k) => `(${d.literal(k)})`).join(', ')}) AS bf_keys(k) ON ${key} = bf_keys.k) bf_p`;
+  const filter = keys.length ? d.inTexts(`bf_f.${d.ident(RECORD_KEY_COLUMN)}`, keys) : '1 = 0';
   return `SELECT ${d.concatNonNull(cols)} AS l FROM (
-${inner(dialect, path, filtered)}
+${inner(dialect, path, `(SELECT bf_f.* FROM (${path.sql}) bf_f WHERE ${filter}) bf_p`)}
 ) bf_i`;
 }
 

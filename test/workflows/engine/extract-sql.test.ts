@@ -234,6 +234,11 @@ for (const warehouse of WAREHOUSES) {
       const rows = (await r.lines(payloadQuery(r.dialect, path, ['é', 'a', 'missing']))).map(csvFields);
       expect(rows.map((x) => x[0]).sort()).toEqual(['a', 'é']);
       expect(rows.find((x) => x[0] === 'a')).toEqual(['a', 'g@x.co', hashOf('g@x.co'), String(bucketFor('a')), digestOf('a', 'g@x.co'), 'g@x.co']);
+      // Keys are literals in each dialect's own quoting: quotes and backslashes match nothing here and break nothing.
+      expect(await r.lines(payloadQuery(r.dialect, path, ["o'k", 'back\\slash', "\\'"]))).toEqual([]);
+      // A key asked for twice comes once; no keys, no rows.
+      expect((await r.lines(payloadQuery(r.dialect, path, ['a', 'a']))).map((l) => csvFields(l)[0])).toEqual(['a']);
+      expect(await r.lines(payloadQuery(r.dialect, path, []))).toEqual([]);
     });
 
     it('merge query: the buckets and row digests of the keys query, where they are the warehouse\'s own', async () => {
