@@ -60,6 +60,21 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * A full V8 garbage collection, where the worker was started with
+ * `--expose-gc` (worker-command.ts WORKER_NODE_FLAGS); elsewhere nothing.
+ * Called before an extract: its warehouse reads are where a worker's native
+ * memory peaks, and without it the old generation left by earlier deliveries
+ * (each batch's rows outlive V8's nursery) stays resident underneath. V8 then
+ * hands the emptied pages back. In the 1M-row DuckDB bench the worker's peak
+ * fell from 291-313 MB to 273-275 MB (the peak came in the incremental run's
+ * extract, on a ~100 MB heap of which a third to a half was garbage), with
+ * run times unchanged; at 5M rows the peak stayed at 318 MB, DuckDB's own.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/**
  * Debug logging: the process's memory every 100 ms while an activity runs, so
  * its log line can say where a peak came from: V8's heap, memory held for
  * JavaScript outside it (Buffers), or native memory (DuckDB, Temporal's core,
@@ -165,6 +180,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         const objectUpsert = objectUpserts(object, connector.capabilities);
         const firstOp = operationFor(t.path.destination.mode, 'added', objectUpsert) ?? 'upsert';
+        collectGarbage();
         let rows = 0;
         const r = await hb.around(
           () => ({ phase: 'extract', rows }),
