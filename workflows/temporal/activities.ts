@@ -69,8 +69,8 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
  * fell from 291-313 MB to 273-275 MB (the peak came in the incremental run's
  * extract, on a ~100 MB heap of which a third to a half was garbage), with
  * run times unchanged; at 5M rows the peak stayed at 318 MB, DuckDB's own.
- * The collection pauses the worker's other activities once per extract, for
- * ~0.1 s on a heap with 100 MB live (V8 collects as much on its own anyway).
+ * The collection pauses the worker's other activities once per extract: 19-28 ms
+ * in the bench's worker (~0.1 s for a heap with 100 MB live).
  */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
