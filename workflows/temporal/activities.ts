@@ -65,10 +65,11 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
  * Called before an extract: its warehouse reads are where a worker's native
  * memory peaks, and without it the old generation left by earlier deliveries
  * (each batch's rows outlive V8's nursery) stays resident underneath. V8 then
- * hands the emptied pages back. In the 1M-row DuckDB bench the worker's peak
- * fell from 291-313 MB to 273-275 MB (the peak came in the incremental run's
- * extract, on a ~100 MB heap of which a third to a half was garbage), with
- * run times unchanged; at 5M rows the peak stayed at 318 MB, DuckDB's own.
+ * hands emptied pages back, and the extract's heap grows from what is live.
+ * In the 1M-row DuckDB bench the worker's peak fell from 291-313 MB to
+ * 273-275 MB, with run times unchanged (the peak comes in the incremental
+ * run's extract; before it the heap held 67 MB in 82, 22 MB of it garbage);
+ * at 5M rows the peak stayed at 318 MB, DuckDB's own.
  * The collection pauses the worker's other activities once per extract: 19-28 ms
  * in the bench's worker (~0.1 s for a heap with 100 MB live).
  */
