@@ -233,6 +233,8 @@ async function* streamQuery<T>(
   opts: QueryOptions,
   ctxSignal: AbortSignal,
   consume: (result: DuckDBResult, clock: QueryClock) => AsyncIterable<T[]>,
+  /** What is streamed, when not `sql` itself (withEndMarker); `sql` is what is checked. */
+  streamed: string = sql,
 ): AsyncGenerator<T[]> {
   const { conn, release } = await acquire(config);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -254,7 +256,7 @@ async function* streamQuery<T>(
           ? new ConnectorError(`DuckDB connection "${connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' })
           : null;
     try {
-      yield* consume(await clock.run(() => conn.stream(sql)), clock);
+      yield* consume(await clock.run(() => conn.stream(streamed)), clock);
     } catch (err) {
       throw cancelled() ?? (err instanceof ConnectorError ? err : sqlError(err, connectionName));
     }
@@ -323,6 +325,58 @@ async function* chunksOf(result: DuckDBResult, clock: QueryClock): AsyncGenerato
     } finally {
       chunk.reset();
     }
+  }
+}
+
+/** The column withEndMarker adds: false on the query's rows, true on the one row after them. */
+const END_MARKER_COLUMN = '__bf_end_of_result';
+
+/**
+ * `sql` followed by one more row, marked in an extra last column. A DuckDB
+ * streaming result that fails part-way ends like a whole one: the C API
+ * returns no chunk for an error and for the end alike, and the node API
+ * cannot read the error. Seen here: a value that fails to convert at row
+ * 150,000 of 300,000 ended the stream after 86,016 rows; a GROUP BY … ORDER
+ * BY over 3M rows at a 64 MB memoryLimit, whose sorted groups spilled to
+ * disk, after 229,376. UNION ALL keeps its inputs' order (DuckDB's order
+ * preservation), so the marker arrives last, and only after every row of the
+ * query did. `sql` goes on lines of its own: a trailing line comment in it
+ * ends there.
+ */
+function withEndMarker(sql: string): string {
+  return `SELECT bf_q.*, false AS ${END_MARKER_COLUMN} FROM (\n${sql}\n) bf_q UNION ALL BY NAME SELECT true AS ${END_MARKER_COLUMN}`;
+}
+
+/**
+ * A marked result's chunks (withEndMarker) and how many of each chunk's rows
+ * are the query's. Throws when the marker does not come last: the result was
+ * cut short, and a cut-short result must never pass for a whole one.
+ */
+async function* markedChunksOf(result: DuckDBResult, clock: QueryClock, connectionName: string): AsyncGenerator<{ chunk: DuckDBDataChunk; rows: number }> {
+  const marker = result.columnCount - 1;
+  let ended = false;
+  for await (const chunk of chunksOf(result, clock)) {
+    const flags = chunk.getColumnVector(marker);
+    let rows = chunk.rowCount;
+    if (ended) rows = -1;
+    else if (flags.getItem(rows - 1) === true) {
+      ended = true;
+      rows--;
+    }
+    if (rows < 0 || (rows > 0 && flags.getItem(0) === true)) {
+      throw new ConnectorError(`DuckDB connection "${connectionName}": rows came after the end of the result — this is a bug; report it`, {
+        code: 'unsupported',
+        retryable: false,
+        applied: 'no',
+      });
+    }
+    if (rows > 0) yield { chunk, rows };
+  }
+  if (!ended) {
+    throw new ConnectorError(
+      `DuckDB connection "${connectionName}": the query's result ended part-way, and DuckDB's client drops the error of a query that fails while its rows stream (a value that does not convert, an error() call, or running out of memory); nothing was synced from this result — fix: run the query outside Backflow (e.g. the duckdb CLI) to see DuckDB's error and correct the data or the SQL; if DuckDB ran out of memory, raise the connection's memory limit (memoryLimit)`,
+      { code: 'bad_request', retryable: false, applied: 'no' },
+    );
   }
 }
 
@@ -423,17 +477,28 @@ export const duckdbSource = defineConnector({
     });
   },
 
+  // The engine's reads: a result cut short would look like rows gone from the
+  // warehouse (mirror deletes), so the end of each result is marked and checked.
   readText(sql, ctx, opts = {}) {
-    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result, clock) {
-      if (result.columnCount !== 1) throw new ConnectorError(`readText needs a query with one column, got ${result.columnCount}`, { code: 'config', retryable: false, applied: 'no' });
-      // Straight from DuckDB's vectors: no row objects, no JSON conversion.
-      for await (const chunk of chunksOf(result, clock)) {
-        const v = chunk.getColumnVector(0);
-        const out = new Array<string | null>(chunk.rowCount);
-        for (let i = 0; i < chunk.rowCount; i++) out[i] = v.getItem(i) as string | null;
-        yield out;
-      }
-    });
+    return streamQuery(
+      sql,
+      ctx.config,
+      ctx.connectionName,
+      opts,
+      ctx.signal,
+      async function* (result, clock) {
+        const columns = result.columnCount - 1;
+        if (columns !== 1) throw new ConnectorError(`readText needs a query with one column, got ${columns}`, { code: 'config', retryable: false, applied: 'no' });
+        // Straight from DuckDB's vectors: no row objects, no JSON conversion.
+        for await (const { chunk, rows } of markedChunksOf(result, clock, ctx.connectionName)) {
+          const v = chunk.getColumnVector(0);
+          const out = new Array<string | null>(rows);
+          for (let i = 0; i < rows; i++) out[i] = v.getItem(i) as string | null;
+          yield out;
+        }
+      },
+      withEndMarker(sql),
+    );
   },
 });
 

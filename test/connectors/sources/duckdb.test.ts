@@ -267,6 +267,53 @@ describe('duckdb source', () => {
     expect(err.message).not.toContain('correct the SQL');
   });
 
+  it('readText never passes off part of a result as all of it: a query that fails while its rows stream fails the read', async () => {
+    // A value that does not convert at row 150,000. The engine reads with
+    // readText; had it taken the rows after the failure for rows deleted from
+    // the warehouse, mirror mode would have deleted them in the destination.
+    const sql = "SELECT (CASE WHEN range = 150000 THEN 'abc' ELSE range::VARCHAR END)::INTEGER::VARCHAR AS l FROM range(300000)";
+
+    // The premise, straight from DuckDB's node API: the stream ends part-way and says nothing.
+    const raw = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const rawConn = await raw.connect();
+    const result = await rawConn.stream(sql);
+    let streamed = 0;
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) streamed += chunk.rowCount;
+    rawConn.closeSync();
+    raw.closeSync();
+    expect(streamed).toBeGreaterThan(0);
+    expect(streamed).toBeLessThan(150_000);
+
+    let read = 0;
+    const err = await failure(
+      (async () => {
+        for await (const b of duckdbSource.readText!(sql, ctx(fileConfig()), { batchSize: 10_000 })) read += b.length;
+      })(),
+    );
+    expect(err.message).toContain(NAME);
+    expect(err.message).toContain('ended part-way');
+    expect(err.message).toContain("fix: run the query outside Backflow (e.g. the duckdb CLI) to see DuckDB's error");
+    expect(err.retryable).toBe(false);
+    expect(read).toBeLessThan(150_000);
+
+    // A whole result passes: every line, in order, without the end marker.
+    const lines: (string | null)[] = [];
+    for await (const b of duckdbSource.readText!('SELECT range::VARCHAR AS l FROM range(300000) ORDER BY range DESC', ctx(fileConfig()), { batchSize: 50_000 })) lines.push(...b);
+    expect(lines).toEqual(Array.from({ length: 300_000 }, (_, i) => String(299_999 - i)));
+  });
+
+  it('readText of an empty result is empty, and says which column count it needs', async () => {
+    const lines: (string | null)[] = [];
+    for await (const b of duckdbSource.readText!('SELECT name AS l FROM people WHERE id < 0', ctx(fileConfig()))) lines.push(...b);
+    expect(lines).toEqual([]);
+    const err = await failure(
+      (async () => {
+        for await (const b of duckdbSource.readText!('SELECT id, name FROM people', ctx(fileConfig()))) lines.push(...b);
+      })(),
+    );
+    expect(err.message).toContain('one column, got 2');
+  });
+
   it('reports syntax errors and missing tables with the connection name', async () => {
     const err = await failure(collect('SELECT id\nFROM WHERE x', fileConfig()));
     expect(err.message).toContain(NAME);

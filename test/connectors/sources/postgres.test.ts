@@ -186,6 +186,19 @@ describe('postgres source — specifics', () => {
     await expect.poll(backflowConnections, { timeout: 5_000 }).toBe(before);
   });
 
+  it('a query that fails while its rows stream fails the read, in readText() and read(), after the rows before the failure', async () => {
+    // Rows cut short must never pass for a whole result: a mirror sync would take the rest for deleted rows.
+    const sql = "SELECT (CASE WHEN i = 150000 THEN 'abc' ELSE i::text END)::int::text AS l FROM generate_series(1, 300000) AS i";
+    await expect(collectText(sql)).rejects.toThrow(/invalid input syntax for type integer: "abc"/);
+    let rows = 0;
+    await expect(
+      (async () => {
+        for await (const batch of postgresSource.read(sql, ctx(), { batchSize: 10_000 })) rows += batch.length;
+      })(),
+    ).rejects.toThrow(/invalid input syntax for type integer: "abc"/);
+    expect(rows).toBeLessThan(150_000);
+  });
+
   async function collectText(sql: string): Promise<(string | null)[]> {
     const out: (string | null)[] = [];
     for await (const batch of postgresSource.readText!(sql, ctx())) out.push(...batch);

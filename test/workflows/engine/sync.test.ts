@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeDuckDbInstances } from '../../../connectors/sources/duckdb';
+import { RECORD_KEY_COLUMN } from '../../../workflows/compile/plan';
 import { stagingTable } from '../../../workflows/engine/staging';
 import { startRun } from '../../../workflows/temporal/client';
 import { progressQuery, skipDeletesSignal, type SyncResult } from '../../../workflows/temporal/workflows';
@@ -47,11 +48,11 @@ async function readLog(): Promise<LogLine[]> {
     });
 }
 
-async function run(pipelineId: string): Promise<{ result: SyncResult; runId: string }> {
+async function run(pipelineId: string, maxBatchSize = 250): Promise<{ result: SyncResult; runId: string }> {
   const runId = await startRun(client, worker.taskQueue, {
     pipelineId,
     trigger: 'manual',
-    settings: { heartbeatTimeoutMs: 10_000, batchesPerExecution: 3, concurrency: 2, maxBatchSize: 250 },
+    settings: { heartbeatTimeoutMs: 10_000, batchesPerExecution: 3, concurrency: 2, maxBatchSize },
   });
   const result = await client.workflow.getHandle(runId).result();
   return { result, runId };
@@ -247,6 +248,37 @@ describe('sync engine on Temporal', () => {
     const t = await targetOf(runId);
     expect(t).toMatchObject({ status: 'failed', queried: 0 });
   });
+
+  it('fails the run and sends nothing when the warehouse query fails part-way through its rows', async () => {
+    // A value that does not convert at row 290,000: DuckDB's client ends the
+    // stream there without the error (connectors/sources/duckdb withEndMarker).
+    // Taken for the whole result, a first sync would send the rows before it and
+    // call itself done; an incremental mirror run would delete the rows after it.
+    await sql([
+      `CREATE OR REPLACE TABLE people_text AS SELECT i AS id, 'text' || i || '@example.com' AS email,
+         CASE WHEN i = 290000 THEN 'abc' ELSE (i * 1.5)::VARCHAR END AS score_text
+       FROM range(1, 300001) t(i)`,
+    ]);
+    const db = testDb();
+    const base = path1()[0]!;
+    const { pipeline } = await createPipelineWithPlan(db, workspaceId, () => [
+      {
+        ...base,
+        sql: `SELECT CAST(id AS VARCHAR) AS "${RECORD_KEY_COLUMN}", email, CAST(score_text AS DOUBLE) AS score, true AS active, TIMESTAMP '2026-01-01' AS updated_at FROM people_text`,
+      },
+    ]);
+    const sentBefore = (await readLog()).length;
+    // Large batches, so that a run taking the cut-short rows for all of them would finish quickly, and fail this test.
+    const { runId, result } = await run(pipeline.id, 10_000);
+    expect(result.status).toBe('failed');
+    const t = await targetOf(runId);
+    expect(t.status).toBe('failed');
+    expect(t.error).toContain('ended part-way');
+    expect(t.accepted).toBe(0);
+    expect((await readLog()).length).toBe(sentBefore);
+    const state = await testPool().query('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]);
+    expect(state.rows[0].n).toBe(0);
+  }, 60_000);
 
   it('keeps syncing the other destinations when one of them fails (fan-out)', async () => {
     const db = testDb();
