@@ -336,9 +336,9 @@ const END_MARKER_COLUMN = '__bf_end_of_result';
  * streaming result that fails part-way ends like a whole one: the C API
  * returns no chunk for an error and for the end alike, and the node API
  * cannot read the error. Seen here: a value that fails to convert at row
- * 150,000 of 300,000 ended the stream after 86,016 rows; a GROUP BY … ORDER
- * BY over 3M rows at a 64 MB memoryLimit, whose sorted groups spilled to
- * disk, after 229,376. UNION ALL keeps its inputs' order (DuckDB's order
+ * 150,000 of 300,000 ended the stream after 86,016 rows; the engine's digest
+ * query over 10M rows at a 64 MB memoryLimit, whose sorted groups spilled to
+ * disk, after 229,376 of 1,048,512. UNION ALL keeps its inputs' order (DuckDB's order
  * preservation), so the marker arrives last, and only after every row of the
  * query did. `sql` goes on lines of its own: a trailing line comment in it
  * ends there.
@@ -357,19 +357,19 @@ async function* markedChunksOf(result: DuckDBResult, clock: QueryClock, connecti
   let ended = false;
   for await (const chunk of chunksOf(result, clock)) {
     const flags = chunk.getColumnVector(marker);
-    let rows = chunk.rowCount;
-    if (ended) rows = -1;
-    else if (flags.getItem(rows - 1) === true) {
-      ended = true;
-      rows--;
-    }
-    if (rows < 0 || (rows > 0 && flags.getItem(0) === true)) {
+    const last = flags.getItem(chunk.rowCount - 1) === true;
+    const rows = last ? chunk.rowCount - 1 : chunk.rowCount;
+    // Anything after the marker, or a marker before the last row.
+    let misplaced = ended;
+    for (let i = 0; i < rows && !misplaced; i++) misplaced = flags.getItem(i) === true;
+    if (misplaced) {
       throw new ConnectorError(`DuckDB connection "${connectionName}": rows came after the end of the result — this is a bug; report it`, {
         code: 'unsupported',
         retryable: false,
         applied: 'no',
       });
     }
+    ended = last;
     if (rows > 0) yield { chunk, rows };
   }
   if (!ended) {
