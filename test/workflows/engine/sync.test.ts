@@ -273,7 +273,9 @@ describe('sync engine on Temporal', () => {
     expect(result.status).toBe('failed');
     const t = await targetOf(runId);
     expect(t.status).toBe('failed');
-    expect(t.error).toContain('ended part-way');
+    // Usually DuckDB has streamed rows before the failure, and only the end marker shows it;
+    // should the failure come before the first rows, DuckDB reports it itself.
+    expect(t.error).toMatch(/ended part-way|Conversion Error/);
     expect(t.accepted).toBe(0);
     expect((await readLog()).length).toBe(sentBefore);
     const state = await testPool().query('SELECT count(*)::int AS n FROM sync_state WHERE sync_target_id = $1', [t.syncTargetId]);
