@@ -38,7 +38,7 @@ import { applyMigrations } from '../prisma/migrate';
 import { changeStatements, FIELDS, modelSelect, planSql, plannedChange, TABLE } from './lib/bench-model';
 import { startEmbeddedPostgres } from './lib/embedded-postgres';
 import { freePort } from './lib/ports';
-import { findTemporalCli, startDevServer, TEMPORAL_MISSING_FIX } from './lib/temporal-cli';
+import { findTemporalCli, startDevServerOnFreePort, TEMPORAL_MISSING_FIX } from './lib/temporal-cli';
 import { randomBytes } from 'node:crypto';
 import { unlimited } from '../app/_server/connections/runtime';
 
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
 
     const cli = findTemporalCli(e.TEMPORAL_CLI);
     if (!cli) throw new Error(`Temporal CLI not found — fix: ${TEMPORAL_MISSING_FIX}`);
-    const temporal = await startDevServer({ binary: cli.path, port: await freePort(), headless: true });
+    const temporal = await startDevServerOnFreePort({ binary: cli.path, headless: true });
     stops.push(temporal.stop);
     const connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: 'default' });

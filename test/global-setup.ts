@@ -12,7 +12,7 @@ import { env } from '../app/_server/env';
 import { applyMigrations } from '../prisma/migrate';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
 import { freePort } from '../scripts/lib/ports';
-import { findTemporalCli, startDevServer, TEMPORAL_MISSING_FIX } from '../scripts/lib/temporal-cli';
+import { findTemporalCli, startDevServerOnFreePort, TEMPORAL_MISSING_FIX } from '../scripts/lib/temporal-cli';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -62,7 +62,7 @@ export default async function setup(project: TestProject) {
 
   const cli = findTemporalCli(e.TEMPORAL_CLI);
   if (!cli) throw new Error(`Temporal CLI not found — fix: ${TEMPORAL_MISSING_FIX}`);
-  const temporal = await startDevServer({ binary: cli.path, port: await freePort(), headless: true });
+  const temporal = await startDevServerOnFreePort({ binary: cli.path, headless: true });
   stops.push(temporal.stop);
 
   project.provide('databaseUrl', databaseUrl);

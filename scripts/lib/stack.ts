@@ -17,7 +17,7 @@ import { applyMigrations } from '../../prisma/migrate';
 import { buildWorker } from '../../workflows/temporal/worker-command';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { freePort } from './ports';
-import { findTemporalCli, startDevServer, stopChild, TEMPORAL_MISSING_FIX } from './temporal-cli';
+import { findTemporalCli, startDevServerOnFreePort, stopChild, TEMPORAL_MISSING_FIX } from './temporal-cli';
 
 export type WorkerProcess = { process: ChildProcess; pid: number; ready: Promise<void>; kill: (signal?: NodeJS.Signals) => Promise<void> };
 
@@ -87,7 +87,7 @@ export async function startStack(name: string, log: (m: string) => void = () => 
     const cli = findTemporalCli(e.TEMPORAL_CLI);
     if (!cli) throw new Error(`Temporal CLI not found — fix: ${TEMPORAL_MISSING_FIX}`);
     log('starting a Temporal dev server');
-    const dev = await startDevServer({ binary: cli.path, port: await freePort(), headless: true });
+    const dev = await startDevServerOnFreePort({ binary: cli.path, headless: true });
     stops.push(dev.stop);
     const connection = await Connection.connect({ address: dev.address });
     stops.push(() => connection.close());

@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { waitForPort } from './ports';
+import { freePort, waitForPort } from './ports';
 
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
@@ -88,6 +88,9 @@ export type DevServerOptions = {
 
 export type DevServer = { process: ChildProcess; address: string; stop: () => Promise<void> };
 
+/** The dev server exited before it listened (a port taken, a bad flag, a corrupt database file). */
+export class DevServerExitedError extends Error {}
+
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.dbFile) {
@@ -116,7 +119,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await Promise.race([
       waitForPort(opts.port, '127.0.0.1', 60_000, 'Temporal dev server'),
       new Promise((_, reject) => {
-        child.once('exit', () => reject(new Error(`Temporal dev server ${exited}: ${tail.slice(-3).join(' / ')}`)));
+        child.once('exit', () => reject(new DevServerExitedError(`Temporal dev server ${exited}: ${tail.slice(-8).join(' / ')}`)));
         child.once('error', (e) => reject(e));
       }),
     ]);
@@ -129,6 +132,24 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address: `127.0.0.1:${opts.port}`,
     stop: () => stopChild(child, 15_000),
   };
+}
+
+/**
+ * startDevServer on a port the OS picks, and again on another one when the
+ * server exits while starting. A port found free can be taken before the
+ * server binds it, and the dev server picks the ports of its internal
+ * services the same way: with test files starting servers in parallel, one
+ * start in a CI run exited with status 2 (a Go panic) before it listened.
+ */
+export async function startDevServerOnFreePort(opts: Omit<DevServerOptions, 'port'>, attempts = 3): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ ...opts, port: await freePort() });
+    } catch (err) {
+      if (attempt >= attempts || !(err instanceof DevServerExitedError)) throw err;
+      opts.onOutput?.(`${err.message}; starting it again on another port`);
+    }
+  }
 }
 
 /** SIGTERM, then SIGKILL after graceMs. Resolves when the process has exited. */
