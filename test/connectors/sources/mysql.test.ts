@@ -148,6 +148,17 @@ describe('mysql source — specifics', () => {
     expect(Object.keys(mysqlSource.credentialsSchema.parse({}) as object)).toEqual(['password']);
   });
 
+  it('a query that fails while its rows stream fails the read, after the rows before the failure', async () => {
+    // Rows cut short must never pass for a whole result: a mirror sync would take the rest for deleted rows.
+    let rows = 0;
+    await expect(
+      (async () => {
+        for await (const b of mysqlSource.read('SELECT IF(seq = 150000, (SELECT 1 UNION SELECT 2), seq) AS l FROM seq_1_to_300000', ctx(), { batchSize: 10_000 })) rows += b.length;
+      })(),
+    ).rejects.toThrow(/Subquery returns more than 1 row/);
+    expect(rows).toBeLessThan(150_000);
+  });
+
   it('test() reports the server and user', async () => {
     const r = await mysqlSource.test(ctx());
     expect(r.ok && r.message).toMatch(/^connected to MariaDB \d+\.\d+\.\d+ as root@/);
