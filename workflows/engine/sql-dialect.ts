@@ -122,6 +122,12 @@ function saltSeed(salt: string): string {
 }
 
 const standardLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** `expr IN (VALUES (a), (b), …)` over literals already written as SQL: a semi join, which DuckDB hashes. */
+const inValuesList = (expr: string, literals: readonly string[]) => `${expr} IN (VALUES ${literals.map((l) => `(${l})`).join(', ')})`;
+
+/** `expr IN (a, b, …)` over literals already written as SQL: MySQL sorts the list and binary-searches it. */
+const inConstantList = (expr: string, literals: readonly string[]) => `${expr} IN (${literals.join(', ')})`;
+
 /** An integer written into SQL: refuses anything else, so no text can reach the query. */
 function integer(v: number): string {
   if (!Number.isSafeInteger(v)) throw new Error(`${v} is not an integer (a bug in the caller)`);
@@ -168,10 +174,9 @@ const duckdb: DialectSql = {
   byteOrder: (e) => e,
   textType: 'VARCHAR',
   hexToInt: (e) => `CAST(('0x' || ${e}) AS BIGINT)`,
-  // DuckDB hashes a VALUES list (a join).
-  inIntegers: (e, values) => `${e} IN (VALUES ${values.map((v) => `(${integer(v)})`).join(', ')})`,
-  // A semi join on the list, hashed; a plain IN list is compared value by value.
-  inTexts: (e, values) => `${e} IN (VALUES ${values.map((v) => `(${standardLiteral(v)})`).join(', ')})`,
+  // A plain IN list would be compared value by value.
+  inIntegers: (e, values) => inValuesList(e, values.map(integer)),
+  inTexts: (e, values) => inValuesList(e, values.map(standardLiteral)),
   digestsFirst: true,
   concurrentReads: false,
   hash64: (e) => `hash(${e})`,
@@ -335,10 +340,8 @@ const mysql: DialectSql = {
   byteOrder: (e) => `CAST(${e} AS BINARY)`,
   textType: 'CHAR',
   hexToInt: (e) => `CAST(CONV(${e}, 16, 10) AS UNSIGNED)`,
-  // MySQL sorts a constant IN list and binary-searches it.
-  inIntegers: (e, values) => `${e} IN (${values.map(integer).join(', ')})`,
-  // MySQL sorts a constant IN list and binary-searches it.
-  inTexts: (e, values) => `${e} IN (${values.map(mysqlLiteral).join(', ')})`,
+  inIntegers: (e, values) => inConstantList(e, values.map(integer)),
+  inTexts: (e, values) => inConstantList(e, values.map(mysqlLiteral)),
   digestsFirst: false,
   concurrentReads: false,
   escapeField: (e) => `REPLACE(REPLACE(${e}, ${mysqlLiteral('\\')}, ${mysqlLiteral('\\\\')}), '|', ${mysqlLiteral('\\|')})`,
