@@ -222,9 +222,16 @@ function valueConverter(t: DuckDBType): ((v: unknown) => unknown) | null {
   return null;
 }
 
+/** A chunk of a marked result (withEndMarker) and how many of its rows are the query's. */
+type QueryChunk = { chunk: DuckDBDataChunk; rows: number };
+
+/** The query's own columns, as written (the marked query renames repeated names). */
+type QueryColumns = { names: string[]; types: DuckDBType[] };
+
 /**
  * Runs one read-only SELECT and streams what `consume` makes of its result,
- * with the statement timeout, cancellation and error mapping every read shares.
+ * with the statement timeout, cancellation, the end-of-result check and the
+ * error mapping every read shares.
  */
 async function* streamQuery<T>(
   sql: string,
@@ -232,9 +239,7 @@ async function* streamQuery<T>(
   connectionName: string,
   opts: QueryOptions,
   ctxSignal: AbortSignal,
-  consume: (result: DuckDBResult, clock: QueryClock) => AsyncIterable<T[]>,
-  /** What is streamed, when not `sql` itself (withEndMarker); `sql` is what is checked. */
-  streamed: string = sql,
+  consume: (chunks: AsyncIterable<QueryChunk>, columns: QueryColumns) => AsyncIterable<T[]>,
 ): AsyncGenerator<T[]> {
   const { conn, release } = await acquire(config);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -245,6 +250,11 @@ async function* streamQuery<T>(
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const prepared = await clock.run(() => prepareSelect(conn, sql, connectionName));
+    const columns: QueryColumns = { names: [], types: [] };
+    for (let i = 0; i < prepared.columnCount; i++) {
+      columns.names.push(prepared.columnName(i));
+      columns.types.push(prepared.columnType(i));
+    }
     prepared.destroySync();
     const cancelled = () =>
       clock.timedOut
@@ -256,7 +266,8 @@ async function* streamQuery<T>(
           ? new ConnectorError(`DuckDB connection "${connectionName}": query cancelled — fix: start the run again`, { code: 'timeout', retryable: true, applied: 'no' })
           : null;
     try {
-      yield* consume(await clock.run(() => conn.stream(streamed)), clock);
+      const result = await clock.run(() => conn.stream(withEndMarker(sql)));
+      yield* consume(markedChunksOf(result, clock, connectionName), columns);
     } catch (err) {
       throw cancelled() ?? (err instanceof ConnectorError ? err : sqlError(err, connectionName));
     }
@@ -309,25 +320,6 @@ class QueryClock {
   }
 }
 
-/**
- * The result's chunks, each reset once the consumer asks for the next one, so
- * it must copy the values out first. A chunk's strings live in native memory
- * that V8 does not see: without the reset they stay until a garbage collection
- * happens to finalize the chunk (streaming 1M rows grew the process by
- * 120–170 MB that way; reset, it stays flat).
- */
-async function* chunksOf(result: DuckDBResult, clock: QueryClock): AsyncGenerator<DuckDBDataChunk> {
-  for (;;) {
-    const chunk = await clock.run(() => result.fetchChunk());
-    if (!chunk || chunk.rowCount === 0) return;
-    try {
-      yield chunk;
-    } finally {
-      chunk.reset();
-    }
-  }
-}
-
 /** The column withEndMarker adds: false on the query's rows, true on the one row after them. */
 const END_MARKER_COLUMN = '__bf_end_of_result';
 
@@ -340,41 +332,64 @@ const END_MARKER_COLUMN = '__bf_end_of_result';
  * query over 10M rows at a 64 MB memoryLimit, whose sorted groups spilled to
  * disk, after 229,376 of 1,048,512. UNION ALL keeps its inputs' order (DuckDB's order
  * preservation), so the marker arrives last, and only after every row of the
- * query did. `sql` goes on lines of its own: a trailing line comment in it
- * ends there.
+ * query did. `sql` is passed whole to DuckDB's query() table function, which
+ * parses it as one SELECT as written: a trailing semicolon or comment in it
+ * would break a subquery, and does not break query().
  */
 function withEndMarker(sql: string): string {
-  return `SELECT bf_q.*, false AS ${END_MARKER_COLUMN} FROM (\n${sql}\n) bf_q UNION ALL BY NAME SELECT true AS ${END_MARKER_COLUMN}`;
+  return `SELECT *, false AS ${END_MARKER_COLUMN} FROM query(${dollarQuoted(sql)}) UNION ALL BY NAME SELECT true AS ${END_MARKER_COLUMN}`;
+}
+
+/** `text` as a dollar-quoted string literal, with a tag that `text` cannot end early. */
+export function dollarQuoted(text: string): string {
+  for (let n = 0; ; n++) {
+    const tag = `$bf${n || ''}$`;
+    const quoted = `${tag}${text}${tag}`;
+    // The literal ends at the first tag after the opening one: it must be the closing one.
+    if (quoted.indexOf(tag, tag.length) === quoted.length - tag.length) return quoted;
+  }
 }
 
 /**
  * A marked result's chunks (withEndMarker) and how many of each chunk's rows
  * are the query's. Throws when the marker does not come last: the result was
  * cut short, and a cut-short result must never pass for a whole one.
+ *
+ * Each chunk is reset once the consumer asks for the next one, so it must copy
+ * the values out first. A chunk's strings live in native memory that V8 does
+ * not see: without the reset they stay until a garbage collection happens to
+ * finalize the chunk (streaming 1M rows grew the process by 120–170 MB that
+ * way; reset, it stays flat).
  */
-async function* markedChunksOf(result: DuckDBResult, clock: QueryClock, connectionName: string): AsyncGenerator<{ chunk: DuckDBDataChunk; rows: number }> {
+async function* markedChunksOf(result: DuckDBResult, clock: QueryClock, connectionName: string): AsyncGenerator<QueryChunk> {
   const marker = result.columnCount - 1;
   let ended = false;
-  for await (const chunk of chunksOf(result, clock)) {
-    const flags = chunk.getColumnVector(marker);
-    const last = flags.getItem(chunk.rowCount - 1) === true;
-    const rows = last ? chunk.rowCount - 1 : chunk.rowCount;
-    // Anything after the marker, or a marker before the last row.
-    let misplaced = ended;
-    for (let i = 0; i < rows && !misplaced; i++) misplaced = flags.getItem(i) === true;
-    if (misplaced) {
-      throw new ConnectorError(`DuckDB connection "${connectionName}": rows came after the end of the result — this is a bug; report it`, {
-        code: 'unsupported',
-        retryable: false,
-        applied: 'no',
-      });
+  for (;;) {
+    const chunk = await clock.run(() => result.fetchChunk());
+    if (!chunk || chunk.rowCount === 0) break;
+    try {
+      const flags = chunk.getColumnVector(marker);
+      const last = flags.getItem(chunk.rowCount - 1) === true;
+      const rows = last ? chunk.rowCount - 1 : chunk.rowCount;
+      // Anything after the marker, or a marker before the last row.
+      let misplaced = ended;
+      for (let i = 0; i < rows && !misplaced; i++) misplaced = flags.getItem(i) === true;
+      if (misplaced) {
+        throw new ConnectorError(`DuckDB connection "${connectionName}": rows came after the end of the result — this is a bug; report it`, {
+          code: 'unsupported',
+          retryable: false,
+          applied: 'no',
+        });
+      }
+      ended = last;
+      if (rows > 0) yield { chunk, rows };
+    } finally {
+      chunk.reset();
     }
-    ended = last;
-    if (rows > 0) yield { chunk, rows };
   }
   if (!ended) {
     throw new ConnectorError(
-      `DuckDB connection "${connectionName}": the query's result ended part-way, and DuckDB's client drops the error of a query that fails while its rows stream (a value that does not convert, an error() call, or running out of memory); nothing was synced from this result — fix: run the query outside Backflow (e.g. the duckdb CLI) to see DuckDB's error and correct the data or the SQL; if DuckDB ran out of memory, raise the connection's memory limit (memoryLimit)`,
+      `DuckDB connection "${connectionName}": the query's result ended part-way, and DuckDB's client drops the error of a query that fails while its rows stream (a value that does not convert, an error() call, or running out of memory); none of the result was used — fix: run the query outside Backflow (e.g. the duckdb CLI) to see DuckDB's error and correct the data or the SQL; if DuckDB ran out of memory, raise the connection's memory limit (memoryLimit)`,
       { code: 'bad_request', retryable: false, applied: 'no' },
     );
   }
@@ -452,18 +467,18 @@ export const duckdbSource = defineConnector({
 
   read(sql, ctx, opts = {}) {
     const batchSize = opts.batchSize ?? 10_000;
-    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (result, clock) {
+    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (chunks, columns) {
       const { JsonDuckDBValueConverter } = await duckdb();
-      // Repeated column names get a suffix, as DuckDB's own row objects do.
-      const names = result.deduplicatedColumnNames();
-      const conversions = result.columnTypes().map((t) => valueConverter(t));
+      const names = distinctNames(columns.names);
+      const conversions = columns.types.map((t) => valueConverter(t));
       let batch: SourceRow[] = [];
-      for await (const chunk of chunksOf(result, clock)) {
-        for (const values of chunk.convertRows(JsonDuckDBValueConverter)) {
+      for await (const { chunk, rows } of chunks) {
+        const values = chunk.convertRows(JsonDuckDBValueConverter);
+        for (let r = 0; r < rows; r++) {
           const row: SourceRow = {};
           for (let i = 0; i < names.length; i++) {
             const convert = conversions[i];
-            row[names[i]!] = convert ? convert(values[i]) : values[i];
+            row[names[i]!] = convert ? convert(values[r]![i]) : values[r]![i];
           }
           batch.push(row);
           // Exactly batchSize rows per batch, whatever size DuckDB's chunks are.
@@ -477,28 +492,29 @@ export const duckdbSource = defineConnector({
     });
   },
 
-  // The engine's reads: a result cut short would look like rows gone from the
-  // warehouse (mirror deletes), so the end of each result is marked and checked.
+  // The engine's reads: straight from DuckDB's vectors, with no row objects
+  // and no JSON conversion.
   readText(sql, ctx, opts = {}) {
-    return streamQuery(
-      sql,
-      ctx.config,
-      ctx.connectionName,
-      opts,
-      ctx.signal,
-      async function* (result, clock) {
-        const columns = result.columnCount - 1;
-        if (columns !== 1) throw new ConnectorError(`readText needs a query with one column, got ${columns}`, { code: 'config', retryable: false, applied: 'no' });
-        // Straight from DuckDB's vectors: no row objects, no JSON conversion.
-        for await (const { chunk, rows } of markedChunksOf(result, clock, ctx.connectionName)) {
-          const v = chunk.getColumnVector(0);
-          const out = new Array<string | null>(rows);
-          for (let i = 0; i < rows; i++) out[i] = v.getItem(i) as string | null;
-          yield out;
-        }
-      },
-      withEndMarker(sql),
-    );
+    return streamQuery(sql, ctx.config, ctx.connectionName, opts, ctx.signal, async function* (chunks, columns) {
+      if (columns.names.length !== 1) {
+        throw new ConnectorError(`readText needs a query with one column, got ${columns.names.length}`, { code: 'config', retryable: false, applied: 'no' });
+      }
+      for await (const { chunk, rows } of chunks) {
+        const v = chunk.getColumnVector(0);
+        const out = new Array<string | null>(rows);
+        for (let i = 0; i < rows; i++) out[i] = v.getItem(i) as string | null;
+        yield out;
+      }
+    });
   },
 });
 
+/** Repeated column names told apart as DuckDB's own row objects do: a, a:1, a:2. */
+function distinctNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    return n === 0 ? name : `${name}:${n}`;
+  });
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findConnector } from '../../../connectors/registry';
-import { closeDuckDbInstances, duckdbSource } from '../../../connectors/sources/duckdb';
+import { closeDuckDbInstances, dollarQuoted, duckdbSource } from '../../../connectors/sources/duckdb';
 import { ZDuckDbConfig, type TDuckDbConfig } from '../../../connectors/sources/duckdb/schema';
 import { isConnectorError, type ConnectorError, type QueryOptions, type SourceRow } from '../../../connectors/sdk/types';
 import { testContext } from '../../helpers/connector-context';
@@ -187,6 +187,25 @@ describe('duckdb source', () => {
     expect(rows).toEqual([{ a: ';' }]);
   });
 
+  it('reads a query as written: a trailing semicolon or comment, and text that looks like the quoting its end check uses', async () => {
+    // Every read is wrapped (withEndMarker), and must still run the SQL the user wrote.
+    for (const [sql, a] of [
+      ['SELECT 1 AS a; -- done', 1],
+      ['SELECT 2 AS a -- no newline after this comment', 2],
+      ['SELECT 3 AS a ;; \n /* end */', 3],
+      ["SELECT '$bf$) UNION ALL SELECT 4 --' AS a", '$bf$) UNION ALL SELECT 4 --'],
+      ['SELECT 5 AS "a$bf"', undefined],
+    ] as const) {
+      const { rows } = await collect(sql, fileConfig());
+      expect(rows, sql).toEqual([a === undefined ? { a$bf: 5 } : { a }]);
+    }
+    expect(dollarQuoted('x')).toBe('$bf$x$bf$');
+    expect(dollarQuoted('a $bf$ b')).toBe('$bf1$a $bf$ b$bf1$');
+    // The closing tag would be found one character early.
+    expect(dollarQuoted('a$bf')).toBe('$bf1$a$bf$bf1$');
+    expect(dollarQuoted('$bf$$bf1$')).toBe('$bf2$$bf$$bf1$$bf2$');
+  });
+
   it('enforces the statement timeout by interrupting the query', async () => {
     const started = Date.now();
     const err = await failure(collect('SELECT sum(a.range * b.range) AS s FROM range(200000) a, range(200000) b', fileConfig(), { timeoutMs: 500 }));
@@ -267,7 +286,7 @@ describe('duckdb source', () => {
     expect(err.message).not.toContain('correct the SQL');
   });
 
-  it('readText never passes off part of a result as all of it: a query that fails while its rows stream fails the read', async () => {
+  it('never passes off part of a result as all of it: a query that fails while its rows stream fails read() and readText()', async () => {
     // A value that does not convert at row 150,000. The engine reads with
     // readText; had it taken the rows after the failure for rows deleted from
     // the warehouse, mirror mode would have deleted them in the destination.
@@ -295,6 +314,12 @@ describe('duckdb source', () => {
     expect(err.message).toContain("fix: run the query outside Backflow (e.g. the duckdb CLI) to see DuckDB's error");
     expect(err.retryable).toBe(false);
     expect(read).toBeLessThan(150_000);
+
+    // read() serves editor previews and dry runs: a dry run cut short would
+    // show the missing rows as deletes.
+    const rowsErr = await failure(collect(sql, fileConfig(), { batchSize: 10_000 }));
+    expect(rowsErr.message).toContain(NAME);
+    expect(rowsErr.message).toContain('ended part-way');
 
     // A whole result passes: every line, in order, without the end marker.
     const lines: (string | null)[] = [];

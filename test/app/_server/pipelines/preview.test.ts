@@ -94,6 +94,20 @@ describe('pipeline preview on the demo warehouse', () => {
     }
   });
 
+  it('a dry run whose query fails part-way is an error, never counts of the rows read before the failure', async () => {
+    // DuckDB's client ends such a stream without its error; counted, the rows
+    // after the failure would show as removed.
+    // 60 copies of the customers, with distinct ids; one that passes the filter fails to convert half-way.
+    const id = "c.customer_id + r.range * 100000";
+    const sql = `SELECT c.* REPLACE ((CASE WHEN ${id} = 3000007 THEN 'not a number' ELSE (${id})::VARCHAR END)::INTEGER AS customer_id) FROM customers c, range(60) r`;
+    const failing = customersPipeline({ sourceId: ids.sourceId, destId: ids.destId, sql });
+    const p = await db.pipeline.create({ data: { workspaceId, name: `cut ${randomUUID()}`, draft: jsonObject(failing) } });
+    const r = await previewNode(db, { workspaceId, pipelineId: p.id, graph: failing, nodeId: 'd1' });
+    expect(r).toMatchObject({ ok: false, issues: [{ code: 'sql_error', nodeId: 'd1' }] });
+    if (r.ok) return;
+    expect(r.issues[0]!.message).toContain('ended part-way');
+  });
+
   it('previews a node while the rest of the graph is still being built', async () => {
     const g = graph();
     g.nodes = g.nodes.filter((n) => n.id === 'q1' || n.id === 'f1');
