@@ -15,8 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { freePort } from '../../../scripts/lib/ports';
-import { startDevServer, type DevServer } from '../../../scripts/lib/temporal-cli';
+import { startDevServer, startDevServerOnFreePort, type DevServer } from '../../../scripts/lib/temporal-cli';
 import { connectClient, startRun } from '../../../workflows/temporal/client';
 import { createWorkspace, testDb, testPool } from '../../helpers/db';
 import { createConnection, createPipelineWithPlan, duckdbSql } from '../../helpers/pipelines';
@@ -49,7 +48,8 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   }
 }
 
-function devServer(): Promise<DevServer> {
+/** The restart: the same port and file, so the worker's connection finds it again. */
+function restartDevServer(): Promise<DevServer> {
   return startDevServer({ binary: inject('temporalCli'), port, dbFile, headless: true });
 }
 
@@ -57,11 +57,12 @@ describe('a run survives a Temporal server restart (SQLite persistence)', () => 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bf-temporal-restart-'));
     dbFile = path.join(dir, 't.db');
-    port = await freePort();
+    // The first start may take another port when one exits while starting.
     [server, sandbox] = await Promise.all([
-      devServer(),
+      startDevServerOnFreePort({ binary: inject('temporalCli'), dbFile, headless: true }),
       spawnSandbox('hubspot', { env: { HUBSPOT_SANDBOX_PRIVATE_TOKEN: TOKEN, HUBSPOT_SANDBOX_SEARCH_PER_SECOND: '1000' } }),
     ]);
+    port = Number(server.address.split(':')[1]);
   });
 
   afterAll(async () => {
@@ -129,7 +130,7 @@ describe('a run survives a Temporal server restart (SQLite persistence)', () => 
     expect(atStop?.batchesTotal).toBe(ROWS / BATCH);
     expect(atStop?.batchesDone ?? 0).toBeLessThan(ROWS / BATCH);
     await sleep(2_000);
-    server = await devServer();
+    server = await restartDevServer();
     expect(server.process.pid).not.toBe(pidBefore);
     const restartedAt = Date.now();
 
