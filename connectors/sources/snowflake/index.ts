@@ -36,7 +36,7 @@ function scopeOf(ctx: Ctx, extra: Partial<SnowflakeErrorScope> = {}): SnowflakeE
   return { connectionName: ctx.connectionName, config: ctx.config, keyPair: ctx.credentials.privateKey !== undefined, ...extra };
 }
 
-function fail(ctx: Ctx, cause: string, fix: string, code: 'bad_request' | 'timeout' | 'config' = 'bad_request', opts: { retryable?: boolean; field?: string } = {}): ConnectorError {
+function fail(ctx: Ctx, cause: string, fix: string, code: 'bad_request' | 'timeout' | 'config' | 'network' = 'bad_request', opts: { retryable?: boolean; field?: string } = {}): ConnectorError {
   return new ConnectorError(`Snowflake connection "${ctx.connectionName}": ${cause} — fix: ${fix}`, {
     code,
     retryable: opts.retryable ?? false,
@@ -316,8 +316,10 @@ export const snowflakeSource = defineConnector({
       const rows = started.streamRows();
       stream = rows;
       let batch: SourceRow[] = [];
+      let read = 0;
       for await (const raw of rows) {
-        if (!isArrayRow(raw)) continue;
+        if (!isArrayRow(raw)) throw fail(ctx, `the driver returned row ${read + 1} in an unexpected shape (${typeof raw})`, 'this is a bug in Backflow or the driver; report it', 'bad_request');
+        read++;
         const row: SourceRow = {};
         for (let i = 0; i < names.length; i++) row[names[i] ?? `column_${i}`] = (convert[i] ?? ((v: unknown) => v))(raw[i] ?? null);
         batch.push(row);
@@ -328,6 +330,14 @@ export const snowflakeSource = defineConnector({
       }
       if (batch.length > 0) yield batch;
       stream = null;
+      // The driver fetches a large result in chunks from cloud storage, and a
+      // chunk that holds fewer rows than Snowflake said ends its part of the
+      // stream early without an error. Rows missing from a result look deleted
+      // to the engine, so the count must be the one Snowflake gave.
+      const expected = started.getNumRows();
+      if (typeof expected === 'number' && read !== expected) {
+        throw fail(ctx, `the result ended after ${read} of its ${expected} rows (a result chunk came back short); none of it was used`, 'run it again; if it happens again, check the network path to Snowflake\'s result storage (proxies, firewalls)', 'network', { retryable: true });
+      }
     } catch (err) {
       if (cancelled) throw fail(ctx, 'the read was cancelled', 'start the run again', 'timeout', { retryable: true });
       if (timedOut) throw fail(ctx, `the query was cancelled after ${Math.round(timeoutMs / 1000)} s (statement timeout)`, 'make the query cheaper, use a bigger warehouse, or raise the statement timeout', 'timeout');

@@ -189,6 +189,26 @@ describe('snowflake source (request level, against the Snowflake sandbox)', () =
     expect(chunkGets).toHaveLength(Math.ceil((n - 1000) / 4000));
   });
 
+  it('a result chunk that comes back short fails the read: rows never go missing without an error', async () => {
+    // The driver itself yields the short chunk's rows and goes on: the premise is checked by the count.
+    const short = await spawnSandbox('snowflake', { env: { SNOWFLAKE_SANDBOX_CHUNK_ROWS: '4000', SNOWFLAKE_SANDBOX_SHORT_CHUNK: '2' } });
+    try {
+      let read = 0;
+      const err = await failure(
+        (async () => {
+          for await (const batch of snowflakeSource.read('SELECT SEQ4() + 1 AS N FROM TABLE(GENERATOR(ROWCOUNT => 25000))', ctx({ config: { accessUrl: short.url } }), { batchSize: 1000 })) read += batch.length;
+        })(),
+      );
+      expect(read).toBe(24_999);
+      expect(err.message).toContain(NAME);
+      expect(err.message).toContain('the result ended after 24999 of its 25000 rows');
+      expect(err.message).toContain('— fix: run it again');
+      expect(err).toMatchObject({ code: 'network', retryable: true });
+    } finally {
+      await short.stop();
+    }
+  });
+
   it('stopping early closes the session without fetching every chunk', async () => {
     for await (const batch of snowflakeSource.read('SELECT SEQ4() + 1 AS N FROM TABLE(GENERATOR(ROWCOUNT => 200000))', ctx(), { batchSize: 500 })) {
       expect(batch).toHaveLength(500);

@@ -14,6 +14,9 @@
  *   SNOWFLAKE_SANDBOX_KEY_USER    a user that logs in with a key pair (SNOWFLAKE_JWT)
  *   SNOWFLAKE_SANDBOX_PUBLIC_KEY  that user's RSA public key (PEM)
  *   SNOWFLAKE_SANDBOX_CHUNK_ROWS  rows per result chunk (default 5000)
+ *   SNOWFLAKE_SANDBOX_SHORT_CHUNK a fault: this result chunk (0-based index) comes
+ *                                 back one row short of the rowCount the query
+ *                                 response declared, as a cut-short download would
  */
 import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import { z } from 'zod';
@@ -25,6 +28,7 @@ const ZEnv = z.object({
   SNOWFLAKE_SANDBOX_KEY_USER: z.string().optional(),
   SNOWFLAKE_SANDBOX_PUBLIC_KEY: z.string().optional(),
   SNOWFLAKE_SANDBOX_CHUNK_ROWS: z.coerce.number().int().min(1).default(5000),
+  SNOWFLAKE_SANDBOX_SHORT_CHUNK: z.coerce.number().int().min(0).optional(),
 });
 const env = ZEnv.parse(process.env);
 const passwords = new Map(
@@ -397,7 +401,7 @@ function chunk(req: SandboxRequest): SfResponse {
   if (!source || !Number.isInteger(index)) return { status: 404, body: '<Error><Code>NoSuchKey</Code></Error>', headers: { 'content-type': 'application/xml' } };
   const from = INLINE_ROWS + index * env.SNOWFLAKE_SANDBOX_CHUNK_ROWS;
   const total = 'generated' in source ? source.generated : source.table.count;
-  const to = Math.min(total, from + env.SNOWFLAKE_SANDBOX_CHUNK_ROWS);
+  const to = Math.min(total, from + env.SNOWFLAKE_SANDBOX_CHUNK_ROWS) - (index === env.SNOWFLAKE_SANDBOX_SHORT_CHUNK ? 1 : 0);
   const parts: string[] = [];
   for (let i = from; i < to; i++) {
     const row = 'generated' in source ? [String(i + 1)] : source.columns.map((c) => source.table.rows(i)[c] ?? null);
