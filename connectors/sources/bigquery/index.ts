@@ -167,11 +167,15 @@ const ZPage = z.object({
   schema: z.object({ fields: z.array(ZTableFieldSchema).default([]) }).optional(),
   rows: z.array(z.object({ f: z.array(z.object({ v: z.unknown() })) })).optional(),
   pageToken: z.string().optional(),
+  /** The rows of the whole result (a uint64 as a string), present once the job completed. */
+  totalRows: z.string().regex(/^\d+$/).optional(),
 });
 
 /** Pages of decoded rows of a finished (or finishing) job; `deadline` bounds the waiting. */
 async function* pages(ctx: Ctx, job: Job, pageSize: number, deadline: number): AsyncGenerator<SourceRow[]> {
   let pageToken: string | undefined;
+  let read = 0;
+  let total: number | null = null;
   for (;;) {
     if (Date.now() > deadline) {
       throw fail(ctx, 'the query job did not finish in time (statement timeout)', 'make the query cheaper (partition filters, fewer columns) or raise the statement timeout', 'timeout');
@@ -193,8 +197,17 @@ async function* pages(ctx: Ctx, job: Job, pageSize: number, deadline: number): A
       });
       return row;
     });
+    if (page.totalRows !== undefined) total = Number(page.totalRows);
+    read += rows.length;
     if (rows.length > 0) yield rows;
-    if (!page.pageToken) return;
+    if (!page.pageToken) {
+      // Rows missing from a result look deleted to the engine: the listing
+      // must end with as many rows as BigQuery said the result holds.
+      if (total !== null && read !== total) {
+        throw fail(ctx, `the result ended after ${read} of its ${total} rows (a page came without the token for the next one); none of it was used`, 'run it again; if it happens again, report it with the job id', 'network', { retryable: true });
+      }
+      return;
+    }
     pageToken = page.pageToken;
   }
 }

@@ -178,6 +178,27 @@ describe('bigquery source (request level, against the BigQuery sandbox)', () => 
     expect(job).toMatchObject({ query: 'SELECT id, name FROM crm.people ORDER BY id', jobTimeoutMs: '300000' });
   });
 
+  it('a listing that ends before the result does fails the read: rows never go missing without an error', async () => {
+    // The second 500-row page comes without its pageToken: the listing ends 1,503 rows short.
+    const short = await spawnSandbox('bigquery', { env: { BIGQUERY_SANDBOX_PUBLIC_KEY: keys.publicKey, BIGQUERY_SANDBOX_CLIENT_EMAIL: EMAIL, BIGQUERY_SANDBOX_LAST_PAGE: '1' } });
+    try {
+      let read = 0;
+      const over = { credentials: credentials(keys.privateKey, { token_uri: `${short.url}/token` }), config: { apiEndpoint: short.url } };
+      const err = await failure(
+        (async () => {
+          for await (const b of bigquerySource.read('SELECT id, name FROM crm.people ORDER BY id', ctx(over), { batchSize: 500 })) read += b.length;
+        })(),
+      );
+      expect(read).toBe(1000);
+      expect(err.message).toContain(NAME);
+      expect(err.message).toContain(`the result ended after 1000 of its ${PEOPLE_ROWS} rows`);
+      expect(err.message).toContain('— fix: run it again');
+      expect(err).toMatchObject({ code: 'network', retryable: true });
+    } finally {
+      await short.stop();
+    }
+  });
+
   it('stopping early cancels the job and fetches no more pages', async () => {
     for await (const batch of bigquerySource.read('SELECT n FROM UNNEST(GENERATE_ARRAY(1, 1000000)) AS n', ctx(), { batchSize: 1000 })) {
       expect(batch[999]?.n).toBe(1000);

@@ -12,6 +12,8 @@
  *   BIGQUERY_SANDBOX_PROJECT       the project (default bf-sandbox)
  *   BIGQUERY_SANDBOX_CLIENT_EMAIL  the service account allowed to get tokens
  *   BIGQUERY_SANDBOX_PUBLIC_KEY    its public key (PEM), to check the JWT assertion
+ *   BIGQUERY_SANDBOX_LAST_PAGE     a fault: the page at this 0-based index comes
+ *                                  without its pageToken, as if the result ended there
  */
 import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import { z } from 'zod';
@@ -21,6 +23,7 @@ const ZEnv = z.object({
   BIGQUERY_SANDBOX_PROJECT: z.string().default('bf-sandbox'),
   BIGQUERY_SANDBOX_CLIENT_EMAIL: z.string().default('backflow@bf-sandbox.iam.gserviceaccount.com'),
   BIGQUERY_SANDBOX_PUBLIC_KEY: z.string().optional(),
+  BIGQUERY_SANDBOX_LAST_PAGE: z.coerce.number().int().min(0).optional(),
 });
 const env = ZEnv.parse(process.env);
 
@@ -349,6 +352,7 @@ async function getQueryResults(req: SandboxRequest): Promise<SandboxResponse> {
   const rows: { f: { v: Cell }[] }[] = [];
   for (let i = offset; i < Math.min(c.count, offset + max); i++) rows.push({ f: c.row(i, int64).map((v) => ({ v })) });
   const next = offset + rows.length;
+  const cutShort = env.BIGQUERY_SANDBOX_LAST_PAGE !== undefined && offset === env.BIGQUERY_SANDBOX_LAST_PAGE * max;
   return {
     status: 200,
     body: {
@@ -358,7 +362,7 @@ async function getQueryResults(req: SandboxRequest): Promise<SandboxResponse> {
       schema: { fields: c.fields },
       totalRows: String(c.count),
       rows,
-      ...(next < c.count ? { pageToken: `p:${next}` } : {}),
+      ...(next < c.count && !cutShort ? { pageToken: `p:${next}` } : {}),
     },
   };
 }
