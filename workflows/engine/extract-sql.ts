@@ -37,22 +37,33 @@ function numberField(d: ReturnType<typeof dialectSql>, expr: string): string {
   return d.coalesce(`CAST(${expr} AS ${d.textType})`, d.literal(''));
 }
 
-/** `source` replaces the path's rows (the payload query passes them pre-filtered by key). */
-function inner(dialect: HashDialect, path: TPlanPath, source = `(${path.sql}) bf_p`): string {
+/** The column computedOnce adds: the canonical payload, which bf_c and bf_h both use. */
+const CANONICAL_COLUMN = '__bf_canonical';
+
+/**
+ * `source` replaces the path's rows (the payload query passes them pre-filtered by key).
+ * `payloads`: whether the query uses bf_c or bf_h; only then is the canonical
+ * payload computed ahead of them (DialectSql.computedOnce), since a column
+ * computed there is computed whether used or not.
+ */
+function inner(dialect: HashDialect, path: TPlanPath, source = `(${path.sql}) bf_p`, payloads = true): string {
   const d = dialectSql(dialect);
   const match = path.fields.find((f) => f.name === path.matchField);
   if (!match) throw new Error(`plan path ${path.id}: match field ${path.matchField} is not among the mapped fields`);
   const p = (name: string) => `bf_p.${d.ident(name)}`;
-  const canonical = sqlCanonicalString(
+  const computed = sqlCanonicalString(
     dialect,
     path.fields.map((f) => ({ type: f.type, expr: p(f.name) })),
   );
+  const once = payloads && d.computedOnce;
+  const canonical = once ? p(CANONICAL_COLUMN) : computed;
+  const rows = once ? once(source, computed, d.ident(CANONICAL_COLUMN)) : source;
   const signature = fieldsSignature(path.fields);
   // NULL for a NULL key, like the md5 digest: such a row has no bucket either.
   const key = p(RECORD_KEY_COLUMN);
   const native = d.rowHash ? `, CASE WHEN ${key} IS NOT NULL THEN ${d.rowHash(digestSalt(signature), key, path.fields.map((f) => ({ type: f.type, expr: p(f.name) })))} END AS bf_d` : '';
   return `SELECT ${p(RECORD_KEY_COLUMN)} AS bf_k, ${sqlCanonicalText(dialect, match.type, p(match.name))} AS bf_m, ${canonical} AS bf_c, ${sqlContentHash(dialect, signature, canonical)} AS bf_h${native}
-FROM ${source}`;
+FROM ${rows}`;
 }
 
 /** Which row digests a dialect computes; a new one means every committed digest differs once (see refreshing in merge.ts). */
@@ -223,7 +234,7 @@ SELECT ${sqlBucketOf(sqlBucketOfKey(dialect, 'bf_k'), bits)} AS b,
   sum(CASE WHEN ${valid} THEN 0 ELSE 1 END) AS t,
   COALESCE(sum(CASE WHEN ${valid} THEN ${rowDigestOf(dialect)} END), 0) AS s
 FROM (
-${inner(dialect, path)}
+${inner(dialect, path, undefined, !d.rowHash)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
 WHERE bf_k IS NOT NULL
