@@ -155,6 +155,30 @@ function allAcceptedInOrder(group: readonly string[], results: readonly RowResul
   return true;
 }
 
+/**
+ * Each row's result. The contract is one result a row; a connector that
+ * returns several for one row breaks it. Identical ones count once; ones that
+ * disagree (accepted and rejected, or two external ids) say nothing certain:
+ * the row is in doubt, like a row with no result, rather than settled by
+ * whichever came last. Results for keys the group does not hold are ignored.
+ */
+function resultsByKey(results: readonly RowResult[]): { seen: Map<string, RowResult>; conflicting: Map<string, number> } {
+  const seen = new Map<string, RowResult>();
+  const conflicting = new Map<string, number>();
+  for (const r of results) {
+    const first = seen.get(r.recordKey);
+    if (!first) {
+      seen.set(r.recordKey, r);
+      continue;
+    }
+    const n = conflicting.get(r.recordKey);
+    if (n !== undefined) conflicting.set(r.recordKey, n + 1);
+    else if (first.status !== r.status || (first.externalId ?? null) !== (r.externalId ?? null)) conflicting.set(r.recordKey, 2);
+  }
+  for (const key of conflicting.keys()) seen.delete(key);
+  return { seen, conflicting };
+}
+
 export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: number, opts: DeliverOptions = {}): Promise<BatchResult> {
   const maxAttempts = opts.maxAttempts ?? 6;
   const base = opts.baseBackoffMs ?? 500;
@@ -349,7 +373,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
         progress();
         continue;
       }
-      const seen = new Map(results.map((r) => [r.recordKey, r]));
+      const { seen, conflicting } = resultsByKey(results);
       const settled: OutcomeRow[] = [];
       const retry: string[] = [];
       const unknown: string[] = [];
@@ -366,7 +390,13 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
       await final([
         ...settled,
         ...retry.map((k) => outcome(k, 'retryable', { error: seen.get(k)?.message ?? 'retryable' })),
-        ...unknown.map((k) => outcome(k, 'unknown', { error: 'the destination returned no result for this row' })),
+        ...unknown.map((k) => {
+          const n = conflicting.get(k);
+          const error = n
+            ? `the ${connector.displayName} connector returned ${n} results for this row that disagree (a bug in the connector; report it)`
+            : 'the destination returned no result for this row';
+          return outcome(k, 'unknown', { error });
+        }),
       ]);
       // A row without a result may have been applied: look it up before sending again.
       const found = await resolveByLookup(unknown.filter((k) => byKey.get(k)!.op === 'create'));

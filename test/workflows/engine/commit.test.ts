@@ -5,7 +5,8 @@
  * its key bucket and row digest: copied from staging where the extract
  * computed them, else computed by PostgreSQL. And delivery's read of a
  * batch: a staged row it cannot decode fails the batch before anything is
- * sent or committed.
+ * sent or committed; and results that break the one-result-a-row contract
+ * settle nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { keyBucket, rowDigest } from '../../../workflows/engine/buckets';
@@ -103,5 +104,34 @@ describe('deliverBatch reading its staged rows', () => {
     await expect(deliverBatch(deps, t, 0)).resolves.toMatchObject({ staged: 3, accepted: 3 });
     expect((await state()).map((r) => r.record_key)).toEqual(['a', 'b', 'c']);
     await dropStaging(pool, t.runTargetId);
+  });
+});
+
+describe('deliverBatch and the results a connector returns', () => {
+  it('a row with results that disagree is in doubt and sent again, never settled by whichever result came last', async () => {
+    const { deps, t, state } = await stagedTarget();
+    const sends: string[][] = [];
+    const write: typeof t.destination.connector.write = async (rows) => {
+      const keys = rows.map((r) => r.recordKey);
+      sends.push(keys);
+      if (sends.length > 1) return keys.map((recordKey) => ({ recordKey, status: 'accepted' as const }));
+      // A buggy connector: a rejected then an accepted result for a, the same
+      // result twice for b, and one for a row it was never sent.
+      return [
+        { recordKey: 'a', status: 'rejected' as const, message: 'bad email' },
+        { recordKey: 'a', status: 'accepted' as const },
+        { recordKey: 'b', status: 'accepted' as const },
+        { recordKey: 'b', status: 'accepted' as const },
+        { recordKey: 'c', status: 'accepted' as const },
+        { recordKey: 'not-sent', status: 'accepted' as const },
+      ];
+    };
+    const buggy = { ...t, destination: { ...t.destination, connector: { ...t.destination.connector, write } } };
+    const result = await deliverBatch(deps, buggy, 0, { baseBackoffMs: 1, maxBackoffMs: 5 });
+    // a alone is sent again: neither of its results settled it.
+    expect(sends).toEqual([['a', 'b', 'c'], ['a']]);
+    expect(result).toMatchObject({ staged: 3, accepted: 3, rejected: 0, exhausted: 0 });
+    expect((await state()).map((r) => r.record_key)).toEqual(['a', 'b', 'c']);
+    await dropStaging(deps.pool, t.runTargetId);
   });
 });
