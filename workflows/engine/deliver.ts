@@ -164,18 +164,19 @@ function allAcceptedInOrder(group: readonly string[], results: readonly RowResul
  */
 function resultsByKey(results: readonly RowResult[]): { seen: Map<string, RowResult>; conflicting: Map<string, number> } {
   const seen = new Map<string, RowResult>();
-  const conflicting = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const disagreeing = new Set<string>();
   for (const r of results) {
+    counts.set(r.recordKey, (counts.get(r.recordKey) ?? 0) + 1);
     const first = seen.get(r.recordKey);
-    if (!first) {
-      seen.set(r.recordKey, r);
-      continue;
-    }
-    const n = conflicting.get(r.recordKey);
-    if (n !== undefined) conflicting.set(r.recordKey, n + 1);
-    else if (first.status !== r.status || (first.externalId ?? null) !== (r.externalId ?? null)) conflicting.set(r.recordKey, 2);
+    if (!first) seen.set(r.recordKey, r);
+    else if (first.status !== r.status || (first.externalId ?? null) !== (r.externalId ?? null)) disagreeing.add(r.recordKey);
   }
-  for (const key of conflicting.keys()) seen.delete(key);
+  const conflicting = new Map<string, number>();
+  for (const key of disagreeing) {
+    seen.delete(key);
+    conflicting.set(key, counts.get(key)!);
+  }
   return { seen, conflicting };
 }
 
@@ -241,9 +242,12 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
   let done = 0;
   let sent = 0;
   const progress = () => opts.onProgress?.({ batchNo, sent, done });
+  /** Why each row still in play failed last, for the report if its attempts run out. */
+  const lastError = new Map<string, string>();
   const final = async (outcomes: OutcomeRow[]) => {
     await commitOutcomes(deps, t, batchNo, outcomes);
     for (const o of outcomes) {
+      if ((o.outcome === 'retryable' || o.outcome === 'unknown') && o.error) lastError.set(o.recordKey, o.error);
       if (o.outcome === 'accepted') result.accepted++;
       else if (o.outcome === 'rejected') result.rejected++;
       else if (o.outcome === 'exhausted') result.exhausted++;
@@ -425,7 +429,7 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
           error:
             reason === 'skipped'
               ? 'the run was cancelled before this row was delivered'
-              : `still failing after ${maxAttempts} attempts; it will be retried on the next run`,
+              : `still failing after ${maxAttempts} attempts${lastError.has(k) ? ` (last: ${lastError.get(k)})` : ''}; it will be retried on the next run`,
         }),
       ),
     );

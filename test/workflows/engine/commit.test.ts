@@ -134,4 +134,26 @@ describe('deliverBatch and the results a connector returns', () => {
     expect((await state()).map((r) => r.record_key)).toEqual(['a', 'b', 'c']);
     await dropStaging(deps.pool, t.runTargetId);
   });
+
+  it('a row whose results keep disagreeing runs out of attempts, and its report names the connector as the cause', async () => {
+    const { deps, t, state } = await stagedTarget();
+    const sends: string[][] = [];
+    const write: typeof t.destination.connector.write = async (rows) => {
+      sends.push(rows.map((r) => r.recordKey));
+      // Two results for c agree; the third does not.
+      const c = [{ recordKey: 'c', status: 'accepted' as const }, { recordKey: 'c', status: 'accepted' as const }, { recordKey: 'c', status: 'rejected' as const, message: 'no' }];
+      return [...rows.filter((r) => r.recordKey !== 'c').map((r) => ({ recordKey: r.recordKey, status: 'accepted' as const })), ...(rows.some((r) => r.recordKey === 'c') ? c : [])];
+    };
+    const buggy = { ...t, destination: { ...t.destination, connector: { ...t.destination.connector, write } } };
+    const result = await deliverBatch(deps, buggy, 0, { baseBackoffMs: 1, maxBackoffMs: 5, maxAttempts: 2 });
+    expect(sends).toEqual([['a', 'b', 'c'], ['c']]);
+    expect(result).toMatchObject({ staged: 3, accepted: 2, exhausted: 1 });
+    expect((await state()).map((r) => r.record_key)).toEqual(['a', 'b']);
+    const staged = await deps.pool.query<{ outcome: string; error: string }>(`SELECT outcome, error FROM ${stagingTable(t.runTargetId)} WHERE record_key = 'c'`);
+    expect(staged.rows[0]?.outcome).toBe('exhausted');
+    expect(staged.rows[0]?.error).toBe(
+      `still failing after 2 attempts (last: the ${t.destination.connector.displayName} connector returned 3 results for this row that disagree (a bug in the connector; report it)); it will be retried on the next run`,
+    );
+    await dropStaging(deps.pool, t.runTargetId);
+  });
 });
