@@ -237,7 +237,7 @@ export const snowflakeSource = defineConnector({
       });
       const tables = new Map<string, TableDescriptor>();
       for (const raw of rows) {
-        if (!isArrayRow(raw)) continue;
+        // A row of another shape fails the listing (zod names it) rather than dropping a column from it.
         const [schema, name, tableType, column, dataType, scale, nullable] = ZCatalogRow.parse(raw);
         const key = `${schema}\u0000${name}`;
         let t = tables.get(key);
