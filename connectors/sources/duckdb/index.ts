@@ -256,6 +256,8 @@ async function* streamQuery<T>(
       columns.types.push(prepared.columnType(i));
     }
     prepared.destroySync();
+    // UNION ALL BY NAME would pair such a column with the marker.
+    if (columns.names.includes(END_MARKER_COLUMN)) throw refusal(connectionName, `the query returns a column named ${END_MARKER_COLUMN}, which Backflow reserves`, 'rename it with AS');
     const cancelled = () =>
       clock.timedOut
         ? new ConnectorError(

@@ -199,6 +199,8 @@ describe('duckdb source', () => {
       const { rows } = await collect(sql, fileConfig());
       expect(rows, sql).toEqual([a === undefined ? { a$bf: 5 } : { a }]);
     }
+    const reserved = await failure(collect('SELECT 1 AS __bf_end_of_result', fileConfig()));
+    expect(reserved.message).toContain('returns a column named __bf_end_of_result, which Backflow reserves — fix: rename it with AS');
     expect(dollarQuoted('x')).toBe('$bf$x$bf$');
     expect(dollarQuoted('a $bf$ b')).toBe('$bf1$a $bf$ b$bf1$');
     // The closing tag would be found one character early.
