@@ -86,7 +86,7 @@ export type DevServerOptions = {
   onOutput?: (line: string) => void;
 };
 
-export type DevServer = { process: ChildProcess; address: string; stop: () => Promise<void> };
+export type DevServer = { process: ChildProcess; address: string; port: number; stop: () => Promise<void> };
 
 /** The dev server exited before it listened (a port taken, a bad flag, a corrupt database file). */
 export class DevServerExitedError extends Error {}
@@ -130,6 +130,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   return {
     process: child,
     address: `127.0.0.1:${opts.port}`,
+    port: opts.port,
     stop: () => stopChild(child, 15_000),
   };
 }

@@ -41,8 +41,7 @@ exec '${inject('temporalCli')}' "$@"
     const output: string[] = [];
     server = await startDevServerOnFreePort({ binary: cli.binary, headless: true, onOutput: (l) => output.push(l) });
     expect(await cli.starts()).toBe(2);
-    const port = Number(server.address.split(':')[1]);
-    expect(await isPortInUse(port)).toBe(true);
+    expect(await isPortInUse(server.port)).toBe(true);
     expect(output.some((l) => l.includes('exited with 2') && l.includes('address already in use (start 1)') && l.includes('starting it again on another port'))).toBe(true);
   });
 

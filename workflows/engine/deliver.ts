@@ -164,18 +164,24 @@ function allAcceptedInOrder(group: readonly string[], results: readonly RowResul
  */
 function resultsByKey(results: readonly RowResult[]): { seen: Map<string, RowResult>; conflicting: Map<string, number> } {
   const seen = new Map<string, RowResult>();
-  const counts = new Map<string, number>();
-  const disagreeing = new Set<string>();
+  // Only keys with more than one result are counted: the usual batch has none.
+  const repeated = new Map<string, { results: number; disagree: boolean }>();
   for (const r of results) {
-    counts.set(r.recordKey, (counts.get(r.recordKey) ?? 0) + 1);
     const first = seen.get(r.recordKey);
-    if (!first) seen.set(r.recordKey, r);
-    else if (first.status !== r.status || (first.externalId ?? null) !== (r.externalId ?? null)) disagreeing.add(r.recordKey);
+    if (!first) {
+      seen.set(r.recordKey, r);
+      continue;
+    }
+    const rep = repeated.get(r.recordKey) ?? { results: 1, disagree: false };
+    rep.results++;
+    rep.disagree ||= first.status !== r.status || (first.externalId ?? null) !== (r.externalId ?? null);
+    repeated.set(r.recordKey, rep);
   }
   const conflicting = new Map<string, number>();
-  for (const key of disagreeing) {
+  for (const [key, rep] of repeated) {
+    if (!rep.disagree) continue;
     seen.delete(key);
-    conflicting.set(key, counts.get(key)!);
+    conflicting.set(key, rep.results);
   }
   return { seen, conflicting };
 }

@@ -62,7 +62,7 @@ describe('a run survives a Temporal server restart (SQLite persistence)', () => 
       startDevServerOnFreePort({ binary: inject('temporalCli'), dbFile, headless: true }),
       spawnSandbox('hubspot', { env: { HUBSPOT_SANDBOX_PRIVATE_TOKEN: TOKEN, HUBSPOT_SANDBOX_SEARCH_PER_SECOND: '1000' } }),
     ]);
-    port = Number(server.address.split(':')[1]);
+    port = server.port;
   });
 
   afterAll(async () => {
