@@ -227,17 +227,23 @@ export function digestQuery(dialect: HashDialect, path: TPlanPath, bits: number,
   const known: KnownShared = { key: [], match: knownMatches };
   const valid = `bf_m IS NOT NULL AND NOT (${isShared(d, 'match', known)})`;
   const text = (e: string) => `CAST(${e} AS ${d.textType})`;
+  // Each row's bucket, validity and digest, then the sums per bucket; where
+  // the dialect sorts for the grouping, these three columns are what it sorts
+  // (DialectSql.sortBeforeGrouping). v is never NULL: bf_m IS NOT NULL comes first.
   // b is never NULL (rows with a NULL key are left out), nor are the sums.
   return `SELECT ${d.concatNonNull([text('bf_g.b'), d.literal(':'), text('bf_g.n'), d.literal(':'), text('bf_g.t'), d.literal(':'), text('bf_g.s')])} AS l FROM (
-SELECT ${sqlBucketOf(sqlBucketOfKey(dialect, 'bf_k'), bits)} AS b,
-  sum(CASE WHEN ${valid} THEN 1 ELSE 0 END) AS n,
-  sum(CASE WHEN ${valid} THEN 0 ELSE 1 END) AS t,
-  COALESCE(sum(CASE WHEN ${valid} THEN ${rowDigestOf(dialect)} END), 0) AS s
+SELECT bf_r.b,
+  sum(CASE WHEN bf_r.v THEN 1 ELSE 0 END) AS n,
+  sum(CASE WHEN bf_r.v THEN 0 ELSE 1 END) AS t,
+  COALESCE(sum(CASE WHEN bf_r.v THEN bf_r.d END), 0) AS s
+FROM (
+SELECT ${sqlBucketOf(sqlBucketOfKey(dialect, 'bf_k'), bits)} AS b, (${valid}) AS v, ${rowDigestOf(dialect)} AS d
 FROM (
 ${inner(dialect, path, undefined, !d.rowHash)}
 ) bf_i
 ${sharedJoins(dialect, path, ['match'], known)}
-WHERE bf_k IS NOT NULL
+WHERE bf_k IS NOT NULL${d.sortBeforeGrouping ? '\nORDER BY 1' : ''}
+) bf_r
 GROUP BY 1
 ) bf_g
 ORDER BY bf_g.b`;

@@ -104,6 +104,22 @@ export type DialectSql = {
    */
   computedOnce?: (source: string, expr: string, as: string) => string;
   /**
+   * Whether the digest query (extract-sql.ts digestQuery) sorts its computed
+   * columns (bucket, validity, row digest) by bucket in a subquery before
+   * grouping them. PostgreSQL takes a hashed bucket for as many groups as
+   * rows, so it sorts for the GROUP BY, and that sort carries every column
+   * the aggregates read, their arguments being computed after it: the row's
+   * mapped columns, ~100 bytes a row. A subquery with ORDER BY is planned on
+   * its own, so its sort carries the three computed columns, and the GROUP BY
+   * reads its rows in order without sorting again. Bench model, 1M rows,
+   * 16MB work_mem, identical lines, three runs each: 1.39–1.44 s of serial
+   * CPU against 1.72–1.99 s (the sort spilled 33 MB against 96 MB); in
+   * parallel 0.95–1.31 s against 1.12–1.68 s, with 1.56–2.07 s of CPU
+   * against 2.02–2.63 s. DuckDB computes the aggregates' arguments before its
+   * hash aggregate, and would only sort for nothing.
+   */
+  sortBeforeGrouping?: boolean;
+  /**
    * A fast 64-bit hash of a text expression, stable within one query, if the
    * dialect has one: shared values are then found by grouping hashes, not
    * texts. DuckDB's hash(): at 1M rows 35% faster and ~50 MB less memory.
@@ -297,6 +313,7 @@ const postgres: DialectSql = {
   digestsFirst: true,
   concurrentReads: true,
   computedOnce: (source, expr, as) => `(SELECT bf_p.*, unnest(ARRAY[${expr}]) AS ${as} FROM ${source}) bf_p`,
+  sortBeforeGrouping: true,
   // hash_record_extended() (PostgreSQL 14+) of a row of the key and each
   // field's value in the type its canonical text is computed from
   // (hashedValue), mixed once more by hashint8extended(): the record hash
