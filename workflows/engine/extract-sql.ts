@@ -229,8 +229,9 @@ export function digestQuery(dialect: HashDialect, path: TPlanPath, bits: number,
   const text = (e: string) => `CAST(${e} AS ${d.textType})`;
   // Each row's bucket, validity and digest, then the sums per bucket; where
   // the dialect sorts for the grouping, these three columns are what it sorts
-  // (DialectSql.sortBeforeGrouping). v is never NULL: bf_m IS NOT NULL comes first.
-  // b is never NULL (rows with a NULL key are left out), nor are the sums.
+  // (DialectSql.sortBeforeGrouping). A validity that is not true (false or
+  // NULL) counts the row as invalid. b is never NULL (rows with a NULL key
+  // are left out), nor are the sums.
   return `SELECT ${d.concatNonNull([text('bf_g.b'), d.literal(':'), text('bf_g.n'), d.literal(':'), text('bf_g.t'), d.literal(':'), text('bf_g.s')])} AS l FROM (
 SELECT bf_r.b,
   sum(CASE WHEN bf_r.v THEN 1 ELSE 0 END) AS n,
