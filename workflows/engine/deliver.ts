@@ -363,6 +363,8 @@ export async function deliverBatch(deps: EngineDeps, t: LoadedTarget, batchNo: n
           retried = true;
           waitMs = Math.max(waitMs, backoff(attempt, base, max, e.retryAfterMs));
         } else if (e.retryable) {
+          // Nothing is committed for these rows this round: their cause is kept here only.
+          for (const k of group) lastError.set(k, e.message);
           nextGroups.push(group);
           retried = true;
           waitMs = Math.max(waitMs, backoff(attempt, base, max, e.retryAfterMs));

@@ -9,6 +9,7 @@
  * settle nothing.
  */
 import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../../connectors/sdk/types';
 import { keyBucket, rowDigest } from '../../../workflows/engine/buckets';
 import { commitWholeBatch } from '../../../workflows/engine/commit';
 import { deliverBatch } from '../../../workflows/engine/deliver';
@@ -154,6 +155,23 @@ describe('deliverBatch and the results a connector returns', () => {
     expect(staged.rows[0]?.error).toBe(
       `still failing after 2 attempts (last: the ${t.destination.connector.displayName} connector returned 3 results for this row that disagree (a bug in the connector; report it)); it will be retried on the next run`,
     );
+    await dropStaging(deps.pool, t.runTargetId);
+  });
+
+  it('rows whose whole batch keeps failing retryably run out of attempts, and their report gives the last failure', async () => {
+    const { deps, t, state } = await stagedTarget();
+    let sends = 0;
+    const write: typeof t.destination.connector.write = async () => {
+      sends++;
+      throw new ConnectorError(`rate limited (429), send ${sends}`, { code: 'rate_limited', retryable: true, applied: 'no', retryAfterMs: 1 });
+    };
+    const limited = { ...t, destination: { ...t.destination, connector: { ...t.destination.connector, write } } };
+    const result = await deliverBatch(deps, limited, 0, { baseBackoffMs: 1, maxBackoffMs: 5, maxAttempts: 2 });
+    expect(sends).toBe(2);
+    expect(result).toMatchObject({ staged: 3, accepted: 0, exhausted: 3 });
+    expect(await state()).toEqual([]);
+    const staged = await deps.pool.query<{ error: string }>(`SELECT DISTINCT error FROM ${stagingTable(t.runTargetId)} WHERE outcome = 'exhausted'`);
+    expect(staged.rows.map((r) => r.error)).toEqual(['still failing after 2 attempts (last: rate limited (429), send 2); it will be retried on the next run']);
     await dropStaging(deps.pool, t.runTargetId);
   });
 });
